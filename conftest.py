@@ -1,0 +1,54 @@
+"""Shared fixtures: the personas, a private media root, a factory for tickets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from frontdesk.core.testing.factories import personas_create
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {os.environ.get('DATABASE_URL', 'sqlite (default)')}"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def people(db):
+    return personas_create()
+
+
+@pytest.fixture
+def make_ticket(people):
+    """Open a ticket the way a channel would: through message_receive."""
+    from frontdesk.tickets.intake import InboundMessage
+    from frontdesk.tickets.models import Channel
+    from frontdesk.tickets.services import message_receive
+
+    def make(requester=None, subject="Printer on fire", body="It is on fire.", team="l1",
+             assignee=None, channel=Channel.PORTAL, **extra):
+        requester = requester or people["dana"]
+        message = message_receive(inbound=InboundMessage(
+            channel=channel, author=requester, subject=subject, body_text=body,
+            team=people[team] if isinstance(team, str) else team, assignee=assignee, **extra))
+        ticket = message.ticket
+        ticket.refresh_from_db()
+        return ticket
+
+    return make
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """../shared/corpus (or FRONTDESK_CORPUS); tests that need it skip plainly without it."""
+    path = Path(os.environ.get("FRONTDESK_CORPUS",
+                               Path(__file__).resolve().parent.parent / "shared" / "corpus"))
+    if not path.is_dir():
+        pytest.skip(f"corpus not found at {path} (set FRONTDESK_CORPUS)")
+    return path

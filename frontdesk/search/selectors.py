@@ -1,0 +1,45 @@
+"""Ticket search as an agent or customer may run it."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+
+from frontdesk.accounts.models import User
+from frontdesk.search.backends import backend
+from frontdesk.tickets.models import Ticket
+from frontdesk.tickets.selectors import ticket_list_for
+
+_NUMBER_RE = re.compile(r"^\s*#?(\d{1,12})\s*$")
+# Rank at most this many best matches; enough for any page a person reads.
+MATCH_LIMIT = 200
+
+
+def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
+    """Tickets matching ``query`` that ``user`` may see, best first.
+
+    "#123" or "123" finds ticket 123 first; words match subject, people, tags and messages.
+    """
+    visible = ticket_list_for(user).select_related("status", "priority", "requester",
+                                                   "assignee", "team")
+    found: list[Ticket] = []
+    number = _NUMBER_RE.match(query)
+    if number:
+        found.extend(visible.filter(number=int(number.group(1))))
+    match = backend().match_ids_sql(query)
+    if match is None:
+        return found
+    sql, params = match
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY rank DESC LIMIT {MATCH_LIMIT}", params)  # noqa: S608
+        ranked = [row[0] for row in cursor.fetchall()]
+    by_id = {t.pk: t for t in visible.filter(pk__in=ranked)}
+    seen = {t.pk for t in found}
+    for ticket_id in ranked:
+        ticket = by_id.get(ticket_id)
+        if ticket is not None and ticket.pk not in seen:
+            found.append(ticket)
+        if len(found) >= limit:
+            break
+    return found

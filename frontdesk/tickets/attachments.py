@@ -1,0 +1,113 @@
+"""Attachment intake: size and type checks, then content-addressed storage."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from frontdesk.tickets.models import Attachment, Blob, Message
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file that arrived with a message, before it is stored."""
+
+    name: str
+    content: bytes
+    content_type: str = ""
+    inline: bool = False
+
+
+# Signatures of a few formats whose extension must not lie (a ".png" that is HTML is not).
+_MAGIC = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "application/pdf": (b"%PDF-",),
+}
+
+
+def filename_clean(name: str) -> str:
+    """Only the last path component, no control characters, never empty."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?').strip(". ")
+    return base[:200] or "attachment"
+
+
+def attachment_check(files: list[IncomingFile]) -> None:
+    """Refuse oversized files, blocked extensions and content that contradicts its name."""
+    errors = []
+    total = 0
+    for item in files:
+        name = filename_clean(item.name)
+        size = len(item.content)
+        total += size
+        extension = name.rpartition(".")[2].lower() if "." in name else ""
+        if size > settings.ATTACHMENT_MAX_FILE_BYTES:
+            errors.append(
+                _("%(name)s is larger than %(limit)s MB.")
+                % {"name": name, "limit": settings.ATTACHMENT_MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        if extension in settings.ATTACHMENT_BLOCKED_EXTENSIONS:
+            errors.append(_("%(name)s: files of type .%(ext)s are not accepted.")
+                          % {"name": name, "ext": extension})
+        guessed = content_type_for(name)
+        signatures = _MAGIC.get(guessed)
+        if signatures and size and not item.content.startswith(signatures):
+            errors.append(_("%(name)s does not contain what its name says.") % {"name": name})
+    if total > settings.ATTACHMENT_MAX_MESSAGE_BYTES:
+        errors.append(
+            _("Attachments together are larger than %(limit)s MB.")
+            % {"limit": settings.ATTACHMENT_MAX_MESSAGE_BYTES // (1024 * 1024)}
+        )
+    if errors:
+        raise ValidationError({"attachments": errors})
+
+
+def content_type_for(name: str) -> str:
+    """The type we serve a file as is decided by us from its name, never by the sender."""
+    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def blob_store(content: bytes) -> Blob:
+    """Store content once per SHA-256; a second identical upload reuses the first."""
+    digest = hashlib.sha256(content).hexdigest()
+    existing = Blob.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return existing
+    blob = Blob(sha256=digest, size=len(content))
+    blob.file.save(f"{digest[:2]}/{digest[2:4]}/{digest}", ContentFile(content), save=False)
+    try:
+        with transaction.atomic():
+            blob.save()
+    except IntegrityError:
+        # Another request stored the same content at the same moment.
+        return Blob.objects.get(sha256=digest)
+    return blob
+
+
+def attachments_store(*, message: Message, files: list[IncomingFile]) -> list[Attachment]:
+    result = []
+    for item in files:
+        name = filename_clean(item.name)
+        blob = blob_store(item.content)
+        result.append(
+            Attachment.objects.create(
+                message=message,
+                blob=blob,
+                filename=name,
+                content_type=content_type_for(name),
+                size=blob.size,
+                inline=item.inline,
+            )
+        )
+    return result
