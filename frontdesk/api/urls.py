@@ -1,4 +1,31 @@
+"""REST API v1 (mounted at /api/v1/)."""
+
 from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from frontdesk.api import resources, schema, tickets
 
 app_name = "api"
-urlpatterns: list = []
+
+
+class Router(DefaultRouter):
+    include_root_view = True
+    include_format_suffixes = False
+
+
+router = Router(trailing_slash=True)
+router.register("tickets", tickets.TicketViewSet, basename="ticket")
+router.register("users", resources.UserViewSet, basename="user")
+router.register("organizations", resources.OrganizationViewSet, basename="organization")
+router.register("teams", resources.TeamViewSet, basename="team")
+router.register("tags", resources.TagViewSet, basename="tag")
+router.register("custom-fields", resources.CustomFieldViewSet, basename="custom-field")
+router.register("macros", resources.MacroViewSet, basename="macro")
+router.register("views", resources.SavedViewViewSet, basename="view")
+
+urlpatterns = [
+    path("schema/", schema.SchemaView.as_view(), name="schema"),
+    path("docs/", schema.DocsView.as_view(url_name="api:schema"), name="docs"),
+    path("me/", resources.MeView.as_view(), name="me"),
+    *router.urls,
+]

@@ -171,7 +171,7 @@ def _cursor_decode(cursor: str, fields: tuple[tuple[str, bool], ...]) -> list[An
     return decoded
 
 
-def _after_q(fields: tuple[tuple[str, bool], ...], values: list[Any], *, reverse: bool) -> Q:
+def after_q(fields: tuple[tuple[str, bool], ...], values: list[Any], *, reverse: bool) -> Q:
     """Rows strictly after ``values`` in the sort order (before it when ``reverse``)."""
     q = Q()
     for i, (name, descending) in enumerate(fields):
@@ -190,7 +190,7 @@ def keyset_page(queryset: QuerySet[Ticket], *, sort: str, cursor: str | None, be
     order = [("-" if desc else "") + name for name, desc in fields]
     if cursor:
         values = _cursor_decode(cursor, fields)
-        queryset = queryset.filter(_after_q(fields, values, reverse=before))
+        queryset = queryset.filter(after_q(fields, values, reverse=before))
     if before:
         reversed_order = [o[1:] if o.startswith("-") else "-" + o for o in order]
         rows = list(queryset.order_by(*reversed_order)[: size + 1])

@@ -938,3 +938,24 @@ def saved_view_save(*, view: SavedView | None, owner: User | None, name: str,
 
 def saved_view_delete(*, view: SavedView) -> None:
     view.delete()
+
+
+CONFIG_MODELS = (Status, TicketType, Priority, CustomField, Macro)
+
+
+@transaction.atomic
+def config_record_save(*, instance: Any, fields: Mapping[str, Any],
+                       many: Mapping[str, Iterable[Any]] | None = None) -> Any:
+    """Save a configuration record (status, type, priority, custom field, macro).
+
+    These carry no business rules beyond their own validation, so one service serves all.
+    """
+    if not isinstance(instance, CONFIG_MODELS):
+        raise TypeError(f"{type(instance).__name__} is not a configuration model")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    for name, values in (many or {}).items():
+        getattr(instance, name).set(values)
+    return instance

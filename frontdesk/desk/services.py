@@ -1,0 +1,31 @@
+"""Writes of the workspace's own state: seen markers and presence (who is on a ticket)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from frontdesk.accounts.models import User
+from frontdesk.core import clock
+from frontdesk.desk.models import TicketSeen
+from frontdesk.tickets.models import Ticket
+
+PRESENCE_SECONDS = 40
+
+
+def ticket_mark_seen(*, user: User, ticket: Ticket) -> None:
+    TicketSeen.objects.update_or_create(user=user, ticket=ticket,
+                                        defaults={"seen_at": clock.now()})
+
+
+def presence_touch(*, user: User, ticket: Ticket, replying: bool) -> list[dict[str, object]]:
+    """Record that ``user`` is on the ticket; return the others there in the last 40 s.
+
+    Kept in the cache (Redis when scaled out) so every web process sees every agent.
+    """
+    key = f"presence:ticket:{ticket.pk}"
+    now = clock.now().timestamp()
+    entries = {uid: e for uid, e in (cache.get(key) or {}).items()
+               if now - e["at"] < PRESENCE_SECONDS}
+    entries[user.pk] = {"name": user.display_name, "replying": replying, "at": now}
+    cache.set(key, entries, PRESENCE_SECONDS * 2)
+    return [e for uid, e in entries.items() if uid != user.pk]
