@@ -31,12 +31,27 @@ def make_ticket(people):
     from frontdesk.tickets.models import Channel
     from frontdesk.tickets.services import message_receive
 
-    def make(requester=None, subject="Printer on fire", body="It is on fire.", team="l1",
-             assignee=None, channel=Channel.PORTAL, **extra):
+    def make(
+        requester=None,
+        subject="Printer on fire",
+        body="It is on fire.",
+        team="l1",
+        assignee=None,
+        channel=Channel.PORTAL,
+        **extra,
+    ):
         requester = requester or people["dana"]
-        message = message_receive(inbound=InboundMessage(
-            channel=channel, author=requester, subject=subject, body_text=body,
-            team=people[team] if isinstance(team, str) else team, assignee=assignee, **extra))
+        message = message_receive(
+            inbound=InboundMessage(
+                channel=channel,
+                author=requester,
+                subject=subject,
+                body_text=body,
+                team=people[team] if isinstance(team, str) else team,
+                assignee=assignee,
+                **extra,
+            )
+        )
         ticket = message.ticket
         ticket.refresh_from_db()
         return ticket
@@ -47,8 +62,11 @@ def make_ticket(people):
 @pytest.fixture
 def corpus_dir() -> Path:
     """../shared/corpus (or FRONTDESK_CORPUS); tests that need it skip plainly without it."""
-    path = Path(os.environ.get("FRONTDESK_CORPUS",
-                               Path(__file__).resolve().parent.parent / "shared" / "corpus"))
+    path = Path(
+        os.environ.get(
+            "FRONTDESK_CORPUS", Path(__file__).resolve().parent.parent / "shared" / "corpus"
+        )
+    )
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path} (set FRONTDESK_CORPUS)")
     return path

@@ -11,8 +11,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("desk/", include("frontdesk.desk.urls")),
     path("portal/", include("frontdesk.portal.urls")),
-    path("attachments/<int:attachment_id>/<str:filename>", ticket_views.attachment_download,
-         name="attachment"),
+    path(
+        "attachments/<int:attachment_id>/<str:filename>",
+        ticket_views.attachment_download,
+        name="attachment",
+    ),
     path("api/v1/", include("frontdesk.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -20,9 +20,26 @@ PY = sys.executable
 def make() -> int:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", FRONTDESK_DEBUG="1")
     subprocess.run(  # noqa: S603
-        [PY, "manage.py", "makemessages", "-l", "sv", "--no-obsolete", "--no-location",
-         "-i", ".venv/*", "-i", "node_modules/*", "-i", "bench/*", "-i", "staticfiles/*"],
-        cwd=ROOT, env=env, check=True,
+        [
+            PY,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "sv",
+            "--no-obsolete",
+            "--no-location",
+            "-i",
+            ".venv/*",
+            "-i",
+            "node_modules/*",
+            "-i",
+            "bench/*",
+            "-i",
+            "staticfiles/*",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     polib.pofile(str(PO)).save_as_mofile(str(MO))
     return check()
@@ -41,12 +58,15 @@ def check() -> int:
         print(f"fuzzy: {msgid!r}")
     compiled = polib.mofile(str(MO)) if MO.exists() else None
     stale = compiled is None or {e.msgid for e in compiled} != {
-        e.msgid for e in catalog.translated_entries()}
+        e.msgid for e in catalog.translated_entries()
+    }
     if stale:
         print("locale/sv/LC_MESSAGES/django.mo is out of date: run `make messages`")
     ok = not missing and not fuzzy and not stale
-    print(f"Swedish catalog: {len(catalog.translated_entries())} translated, "
-          f"{len(missing)} untranslated, {len(fuzzy)} fuzzy")
+    print(
+        f"Swedish catalog: {len(catalog.translated_entries())} translated, "
+        f"{len(missing)} untranslated, {len(fuzzy)} fuzzy"
+    )
     return 0 if ok else 1
 
 

@@ -40,9 +40,21 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     web = subprocess.Popen(  # noqa: S603
-        [PY, "-m", "uvicorn", "config.asgi:application", "--host", args.host,
-         "--port", str(args.port), "--no-access-log", "--lifespan", "off"],
-        cwd=ROOT, env=env,
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--no-access-log",
+            "--lifespan",
+            "off",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     worker = subprocess.Popen([PY, "manage.py", "run_huey", "--quiet"], cwd=ROOT, env=env)  # noqa: S603
     print(DEMO_LOGINS.format(host=args.host, port=args.port, password=PASSWORD), flush=True)

@@ -21,30 +21,81 @@ PERSONAS = ("anon", "dana", "erik", "alice", "carol", "sam", "ada")
 THIRD_PARTY = ("admin", "django-admin/", "accounts/", "i18n/")
 
 LOGIN = 302
-AGENT_PAGE = {"anon": LOGIN, "dana": 403, "erik": 403, "alice": 200, "carol": 200, "sam": 200,
-              "ada": 200}
+AGENT_PAGE = {
+    "anon": LOGIN,
+    "dana": 403,
+    "erik": 403,
+    "alice": 200,
+    "carol": 200,
+    "sam": 200,
+    "ada": 200,
+}
 AGENT_TICKET_PAGE = {**AGENT_PAGE, "carol": 404}
-AGENT_TICKET_POST = {"anon": LOGIN, "dana": 403, "erik": 403, "alice": None, "carol": 404,
-                     "sam": None, "ada": None}
-ADMIN_PAGE = {"anon": LOGIN, "dana": 403, "erik": 403, "alice": 403, "carol": 403, "sam": 403,
-              "ada": 200}
+AGENT_TICKET_POST = {
+    "anon": LOGIN,
+    "dana": 403,
+    "erik": 403,
+    "alice": None,
+    "carol": 404,
+    "sam": None,
+    "ada": None,
+}
+ADMIN_PAGE = {
+    "anon": LOGIN,
+    "dana": 403,
+    "erik": 403,
+    "alice": 403,
+    "carol": 403,
+    "sam": 403,
+    "ada": 200,
+}
 
 # route name -> (method, kwargs builder key, expected status per persona; None = "allowed":
 # any 2xx/3xx/400 that is not a login redirect or refusal)
 MATRIX: dict[str, tuple[str, dict[str, int | None]]] = {
-    "home": ("GET", {"anon": LOGIN, "dana": 302, "erik": 302, "alice": 302, "carol": 302,
-                     "sam": 302, "ada": 302}),
+    "home": (
+        "GET",
+        {
+            "anon": LOGIN,
+            "dana": 302,
+            "erik": 302,
+            "alice": 302,
+            "carol": 302,
+            "sam": 302,
+            "ada": 302,
+        },
+    ),
     "healthz": ("GET", dict.fromkeys(PERSONAS, 200)),
-    "attachment": ("GET", {"anon": LOGIN, "dana": 200, "erik": 404, "alice": 200, "carol": 404,
-                           "sam": 200, "ada": 200}),
+    "attachment": (
+        "GET",
+        {
+            "anon": LOGIN,
+            "dana": 200,
+            "erik": 404,
+            "alice": 200,
+            "carol": 404,
+            "sam": 200,
+            "ada": 200,
+        },
+    ),
     "desk:home": ("GET", {**AGENT_PAGE, "alice": 302, "carol": 302, "sam": 302, "ada": 302}),
     "desk:view": ("GET", AGENT_PAGE),
     "desk:view_new": ("GET", AGENT_PAGE),
     "desk:view_edit": ("GET", {**AGENT_PAGE, "alice": 403, "carol": 403, "sam": 403}),
     "desk:search": ("GET", AGENT_PAGE),
     "desk:ticket_new": ("GET", AGENT_PAGE),
-    "desk:bulk": ("POST", {"anon": LOGIN, "dana": 403, "erik": 403, "alice": 302, "carol": 302,
-                           "sam": 302, "ada": 302}),
+    "desk:bulk": (
+        "POST",
+        {
+            "anon": LOGIN,
+            "dana": 403,
+            "erik": 403,
+            "alice": 302,
+            "carol": 302,
+            "sam": 302,
+            "ada": 302,
+        },
+    ),
     "desk:ticket": ("GET", AGENT_TICKET_PAGE),
     "desk:ticket_history": ("GET", AGENT_TICKET_PAGE),
     "desk:ticket_reply": ("POST", AGENT_TICKET_POST),
@@ -102,8 +153,12 @@ def scenario(people, make_ticket):
 def _scenario(people, make_ticket):  # type: ignore[no-untyped-def]
     ticket = make_ticket(requester=people["dana"], subject="Matrix ticket", team="l1")
     png = b"\x89PNG\r\n\x1a\n" + b"1" * 64
-    message = message_add(ticket=ticket, author=people["dana"], body_text="screenshot",
-                          attachments=[IncomingFile(name="shot.png", content=png)])
+    message = message_add(
+        ticket=ticket,
+        author=people["dana"],
+        body_text="screenshot",
+        attachments=[IncomingFile(name="shot.png", content=png)],
+    )
     attachment = message.attachments.get()
     shared_view = SavedView.objects.filter(owner__isnull=True).first()
     kwargs = {
@@ -129,8 +184,7 @@ def _url(name: str, scenario) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_route_answers_each_persona_as_the_matrix_says(name, scenario, client, people,
-                                                        make_ticket):
+def test_route_answers_each_persona_as_the_matrix_says(name, scenario, client, people, make_ticket):
     method, expected = MATRIX[name]
     for persona in PERSONAS:
         if name in FRESH_SCENARIO_PER_PERSONA:
@@ -144,7 +198,8 @@ def test_route_answers_each_persona_as_the_matrix_says(name, scenario, client, p
         got = response.status_code
         if want is None:
             refused = got in (401, 403, 404, 405) or (
-                got == 302 and "/accounts/login/" in response.get("Location", ""))
+                got == 302 and "/accounts/login/" in response.get("Location", "")
+            )
             assert not refused and got < 500, f"{name} {persona}: got {got}, expected allowed"
         else:
             assert got == want, f"{name} as {persona}: got {got}, expected {want}"

@@ -13,8 +13,19 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("first_name", "last_name", "phone", "language", "timezone")}),
-        ("Access", {"fields": ("role", "organization", "is_org_manager", "is_active",
-                               "is_staff", "is_superuser")}),
+        (
+            "Access",
+            {
+                "fields": (
+                    "role",
+                    "organization",
+                    "is_org_manager",
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                )
+            },
+        ),
     )
     add_fieldsets = ((None, {"fields": ("email", "password1", "password2", "role")}),)
 

@@ -11,7 +11,7 @@ from frontdesk.accounts.models import ApiToken, Role, Team, TeamMembership, Tier
 from frontdesk.core import clock
 from frontdesk.customers.models import Organization
 
-TOKEN_PREFIX = "fd_"
+TOKEN_PREFIX = "fd_"  # noqa: S105 - a label, not a secret
 
 
 def token_digest(key: str) -> str:
@@ -22,9 +22,7 @@ def token_digest(key: str) -> str:
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Create a token and return it with its plain key (shown once, stored hashed)."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:12], digest=token_digest(key)
-    )
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:12], digest=token_digest(key))
     return token, key
 
 
@@ -68,16 +66,21 @@ def customer_get_or_create(*, email: str, name: str = "") -> User:
     first, _, last = name.strip().partition(" ")
     domain = email.rpartition("@")[2]
     organization = Organization.objects.filter(domains__domain=domain).first() if domain else None
-    return user_create(
-        email=email, first_name=first, last_name=last, organization=organization
-    )
+    return user_create(email=email, first_name=first, last_name=last, organization=organization)
 
 
 @transaction.atomic
 def user_update(*, user: User, **fields: object) -> User:
     allowed = {
-        "first_name", "last_name", "role", "organization", "is_org_manager", "language",
-        "timezone", "phone", "is_active",
+        "first_name",
+        "last_name",
+        "role",
+        "organization",
+        "is_org_manager",
+        "language",
+        "timezone",
+        "phone",
+        "is_active",
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -92,7 +95,11 @@ def user_update(*, user: User, **fields: object) -> User:
 
 @transaction.atomic
 def team_save(
-    *, team: Team | None, name: str, tier: str = Tier.L1, escalates_to: Team | None = None,
+    *,
+    team: Team | None,
+    name: str,
+    tier: str = Tier.L1,
+    escalates_to: Team | None = None,
     email: str = "",
 ) -> Team:
     team = team or Team()

@@ -30,8 +30,7 @@ DATE_KEYS = {"updated_after": "updated_at__gte", "created_after": "created_at__g
 
 def _values(params: QueryDict, key: str) -> list[str]:
     """``?k=a,b`` and ``?k=a&k=b`` both mean a or b."""
-    return [part.strip() for raw in params.getlist(key) for part in raw.split(",") if
-            part.strip()]
+    return [part.strip() for raw in params.getlist(key) for part in raw.split(",") if part.strip()]
 
 
 def _datetime(value: str) -> datetime | None:
@@ -63,8 +62,11 @@ def ticket_filter_q(params: QueryDict, *, user: User) -> Q:
             continue
         allowed_words = {"assignee": ("me", "none"), "team": ("mine",)}.get(key, ())
         if key != "tag" and value not in allowed_words and not _ID_RE.match(value):
-            errors[key] = [_("Use an id.") if not allowed_words else
-                           _("Use %(words)s or an id.") % {"words": ", ".join(allowed_words)}]
+            errors[key] = [
+                _("Use an id.")
+                if not allowed_words
+                else _("Use %(words)s or an id.") % {"words": ", ".join(allowed_words)}
+            ]
             continue
         raw[key] = value[:60] if key == "tag" else value
     # Unknown slugs are a mistake worth telling about, not an empty list.
@@ -101,18 +103,27 @@ def sort_ordering(sort: str) -> tuple[str, ...]:
 
 
 TICKET_LIST_PARAMETERS = [
-    OpenApiParameter("q", str, description="Full-text search; returns the best matches, "
-                     "ranked, in one page."),
-    OpenApiParameter("status_category", str, many=True, explode=False,
-                     enum=StatusCategory.values, description="Comma-separated."),
+    OpenApiParameter(
+        "q", str, description="Full-text search; returns the best matches, ranked, in one page."
+    ),
+    OpenApiParameter(
+        "status_category",
+        str,
+        many=True,
+        explode=False,
+        enum=StatusCategory.values,
+        description="Comma-separated.",
+    ),
     OpenApiParameter("assignee", str, description='An agent id, "me" or "none".'),
     OpenApiParameter("team", str, description='A team id or "mine".'),
     OpenApiParameter("requester", int),
     OpenApiParameter("organization", int),
-    OpenApiParameter("ticket_type", str, many=True, explode=False,
-                     description="Type slugs, comma-separated."),
-    OpenApiParameter("priority", str, many=True, explode=False,
-                     description="Priority slugs, comma-separated."),
+    OpenApiParameter(
+        "ticket_type", str, many=True, explode=False, description="Type slugs, comma-separated."
+    ),
+    OpenApiParameter(
+        "priority", str, many=True, explode=False, description="Priority slugs, comma-separated."
+    ),
     OpenApiParameter("channel", str, many=True, explode=False, enum=Channel.values),
     OpenApiParameter("tag", str),
     OpenApiParameter("updated_after", datetime),

@@ -59,7 +59,9 @@ class DefaultCursorPagination(CursorPagination):
         return cursor
 
     def _invalid(self) -> exceptions.ValidationError:
-        return exceptions.ValidationError({self.cursor_query_param: [_("This page link is not valid.")]})
+        return exceptions.ValidationError(
+            {self.cursor_query_param: [_("This page link is not valid.")]}
+        )
 
 
 class ChronologicalCursorPagination(DefaultCursorPagination):

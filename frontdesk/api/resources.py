@@ -59,14 +59,21 @@ ID_REGEX = "[0-9]{1,18}"
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Contacts and agents (customers: only themselves)", parameters=[
-        OpenApiParameter("q", str, description="Words in the name or email address."),
-        OpenApiParameter("role", str, enum=["customer", "agent"],
-                         description="agent: all desk staff."),
-        OpenApiParameter("organization", int),
-    ]),
-    create=extend_schema(summary="Add a customer contact (agents)",
-                         request=UserCreateSerializer, responses={201: UserSerializer}),
+    list=extend_schema(
+        summary="Contacts and agents (customers: only themselves)",
+        parameters=[
+            OpenApiParameter("q", str, description="Words in the name or email address."),
+            OpenApiParameter(
+                "role", str, enum=["customer", "agent"], description="agent: all desk staff."
+            ),
+            OpenApiParameter("organization", int),
+        ],
+    ),
+    create=extend_schema(
+        summary="Add a customer contact (agents)",
+        request=UserCreateSerializer,
+        responses={201: UserSerializer},
+    ),
 )
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = UserSerializer
@@ -127,9 +134,13 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         return team_list()
 
 
-@extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("q", str, description="Tags starting with this."),
-]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Tags starting with this."),
+        ]
+    )
+)
 class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = TagSerializer
     permission_classes = [IsAgent]
@@ -165,8 +176,11 @@ class MacroViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self) -> Any:
         return macro_get_for(self.request.user, int(self.kwargs["pk"]))
 
-    @extend_schema(summary="Apply a macro to a ticket", request=MacroApplySerializer,
-                   responses=MacroApplyResultSerializer)
+    @extend_schema(
+        summary="Apply a macro to a ticket",
+        request=MacroApplySerializer,
+        responses=MacroApplyResultSerializer,
+    )
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str) -> Response:
         macro = self.get_object()
@@ -175,23 +189,36 @@ class MacroViewSet(viewsets.ReadOnlyModelViewSet):
         data = payload.validated_data
         ticket = ticket_for_field(request.user, data["ticket"], "ticket")
         try:
-            message = macro_apply(macro=macro, ticket=ticket, actor=request.user,
-                                  body_text=data.get("body"),
-                                  expected_version=data.get("version"))
+            message = macro_apply(
+                macro=macro,
+                ticket=ticket,
+                actor=request.user,
+                body_text=data.get("body"),
+                expected_version=data.get("version"),
+            )
         except ObjectDoesNotExist as exc:
             # The macro names a status, team or agent that has since been removed.
-            raise ValidationError({"macro": [_("This macro refers to something that no "
-                                               "longer exists; ask an admin to fix it.")]}
-                                  ) from exc
+            raise ValidationError(
+                {
+                    "macro": [
+                        _(
+                            "This macro refers to something that no "
+                            "longer exists; ask an admin to fix it."
+                        )
+                    ]
+                }
+            ) from exc
         ticket = ticket_reload(ticket)
         if message is not None:
             message.ticket = ticket
         result = {"ticket": ticket, "message": message}
         return Response(MacroApplyResultSerializer(result, context={"request": request}).data)
 
-    @extend_schema(summary="The macro's text for a ticket (for an editor)",
-                   parameters=[OpenApiParameter("ticket", int, required=True)],
-                   responses=MacroRenderResultSerializer)
+    @extend_schema(
+        summary="The macro's text for a ticket (for an editor)",
+        parameters=[OpenApiParameter("ticket", int, required=True)],
+        responses=MacroRenderResultSerializer,
+    )
     @action(detail=True, methods=["get"])
     def render(self, request: Request, pk: str) -> Response:
         macro = self.get_object()
@@ -222,8 +249,9 @@ class SavedViewViewSet(viewsets.GenericViewSet):
         counts = view_counts([view], user=request.user)
         return Response(SavedViewSerializer(view, context={"counts": counts}).data)
 
-    @extend_schema(summary="Tickets in the view, in its sort order",
-                   responses=TicketSerializer(many=True))
+    @extend_schema(
+        summary="Tickets in the view, in its sort order", responses=TicketSerializer(many=True)
+    )
     @action(detail=True, methods=["get"])
     def tickets(self, request: Request, pk: str) -> Response:
         view = saved_view_get_for(request.user, int(pk))

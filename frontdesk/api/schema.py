@@ -21,7 +21,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "`Token <key>`; create a key with "
-                           "`python manage.py create_api_token --email EMAIL`.",
+            "`python manage.py create_api_token --email EMAIL`.",
         }
 
 

@@ -17,7 +17,13 @@ from frontdesk.tickets.queues import views_for
 from frontdesk.tickets.selectors import ticket_list_for
 
 TICKET_RELATED = (
-    "status", "priority", "ticket_type", "requester", "assignee", "team", "organization",
+    "status",
+    "priority",
+    "ticket_type",
+    "requester",
+    "assignee",
+    "team",
+    "organization",
     "merged_into",
 )
 
@@ -105,8 +111,7 @@ def custom_field_list_for(user: User) -> QuerySet[CustomField]:
 
 def customer_visible_field_keys() -> frozenset[str]:
     return frozenset(
-        CustomField.objects.filter(customer_visible=True, active=True).values_list("key",
-                                                                                  flat=True)
+        CustomField.objects.filter(customer_visible=True, active=True).values_list("key", flat=True)
     )
 
 

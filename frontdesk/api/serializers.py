@@ -23,6 +23,7 @@ from frontdesk.api.fields import IdField, TicketNumberField
 from frontdesk.customers.models import Organization
 from frontdesk.tickets.models import (
     Attachment,
+    Channel,
     CustomField,
     Level,
     LinkKind,
@@ -32,6 +33,7 @@ from frontdesk.tickets.models import (
     Priority,
     SavedView,
     Status,
+    StatusCategory,
     Ticket,
     TicketEvent,
     TicketType,
@@ -75,79 +77,107 @@ class NamedRefSerializer(serializers.Serializer):
 # --- tickets --------------------------------------------------------------------------------
 
 
-class TicketSerializer(serializers.ModelSerializer):
-    """A ticket as an agent sees it."""
+class _TicketFields(serializers.Serializer):
+    """What everyone who may see a ticket reads. Plain fields: no model introspection per
+    response, which matters for the create path's throughput."""
 
-    status = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    priority = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    ticket_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    requester = PersonSerializer(read_only=True)
-    assignee = PersonSerializer(read_only=True, allow_null=True)
-    cc = PersonSerializer(many=True, read_only=True)
-    organization = NamedRefSerializer(read_only=True, allow_null=True)
-    team = NamedRefSerializer(read_only=True, allow_null=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    number = serializers.IntegerField(read_only=True)
+    subject = serializers.CharField(read_only=True)
+    status_category = serializers.ChoiceField(choices=StatusCategory.choices, read_only=True)
     customer_status = serializers.CharField(read_only=True)
-    merged_into = serializers.IntegerField(source="merged_into.number", read_only=True,
-                                           allow_null=True)
+    ticket_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    urgency = serializers.ChoiceField(choices=Level.choices, read_only=True)
+    impact = serializers.ChoiceField(choices=Level.choices, read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    requester = PersonSerializer(read_only=True)
+    organization = NamedRefSerializer(read_only=True, allow_null=True)
+    cc = PersonSerializer(many=True, read_only=True)
+    custom_fields = serializers.DictField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    solved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    merged_into = serializers.IntegerField(
+        source="merged_into.number", read_only=True, allow_null=True
+    )
+    version = serializers.IntegerField(read_only=True)
 
-    class Meta:
-        model = Ticket
-        fields = [
-            "number", "subject", "status", "status_category", "customer_status", "priority",
-            "priority_overridden", "ticket_type", "urgency", "impact", "channel", "requester",
-            "organization", "team", "assignee", "cc", "tags", "custom_fields", "due_at",
-            "language", "created_at", "updated_at", "first_response_at",
-            "last_customer_message_at", "last_agent_reply_at", "solved_at", "closed_at",
-            "reopened_count", "agent_reply_count", "message_count", "merged_into", "version",
-        ]
-        read_only_fields = fields
 
-
-class CustomerTicketSerializer(TicketSerializer):
+class CustomerTicketSerializer(_TicketFields):
     """A ticket as its customer sees it in the portal: no internal fields, no note counts."""
-
-    class Meta(TicketSerializer.Meta):
-        fields = [
-            "number", "subject", "status_category", "customer_status", "ticket_type",
-            "urgency", "impact", "channel", "requester", "organization", "cc", "custom_fields",
-            "created_at", "updated_at", "solved_at", "closed_at", "merged_into", "version",
-        ]
-        read_only_fields = fields
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
         data = super().to_representation(instance)
         visible = self.context.get("customer_field_keys", frozenset())
-        data["custom_fields"] = {k: v for k, v in (data["custom_fields"] or {}).items()
-                                 if k in visible}
+        data["custom_fields"] = {
+            k: v for k, v in (data["custom_fields"] or {}).items() if k in visible
+        }
         return data
+
+
+class TicketSerializer(_TicketFields):
+    """A ticket as an agent sees it."""
+
+    status = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    priority = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    priority_overridden = serializers.BooleanField(read_only=True)
+    team = NamedRefSerializer(read_only=True, allow_null=True)
+    assignee = PersonSerializer(read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    language = serializers.CharField(read_only=True)
+    first_response_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_customer_message_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_agent_reply_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reopened_count = serializers.IntegerField(read_only=True)
+    agent_reply_count = serializers.IntegerField(read_only=True)
+    message_count = serializers.IntegerField(read_only=True)
 
 
 class TicketCreateSerializer(StrictSerializer):
     """A new request. Customers open tickets for themselves; agents on behalf of anyone."""
 
     subject = serializers.CharField(max_length=250)
-    body = serializers.CharField(max_length=BODY_MAX_CHARS, allow_blank=True, required=False,
-                                 default="", trim_whitespace=False)
-    body_html = serializers.CharField(max_length=BODY_MAX_CHARS, allow_blank=True,
-                                      required=False, default="", trim_whitespace=False)
-    requester = serializers.EmailField(required=False, help_text=_(
-        "Agents only: the customer the request is for (created when unknown)."))
+    body = serializers.CharField(
+        max_length=BODY_MAX_CHARS,
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+    )
+    body_html = serializers.CharField(
+        max_length=BODY_MAX_CHARS,
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+    )
+    requester = serializers.EmailField(
+        required=False,
+        help_text=_("Agents only: the customer the request is for (created when unknown)."),
+    )
     requester_name = serializers.CharField(max_length=150, required=False)
     ticket_type = serializers.SlugRelatedField(
-        slug_field="slug", queryset=TicketType.objects.filter(active=True), required=False)
+        slug_field="slug", queryset=TicketType.objects.filter(active=True), required=False
+    )
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee = IdField(queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True),
-                       required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60),
-                                 max_length=MAX_LIST_ITEMS, required=False)
+    assignee = IdField(
+        queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=MAX_LIST_ITEMS, required=False
+    )
     custom_fields = serializers.DictField(required=False)
-    cc = serializers.ListField(child=serializers.EmailField(), max_length=MAX_LIST_ITEMS,
-                               required=False)
-    attachments = serializers.ListField(child=serializers.FileField(), required=False,
-                                        max_length=MAX_ATTACHMENTS)
+    cc = serializers.ListField(
+        child=serializers.EmailField(), max_length=MAX_LIST_ITEMS, required=False
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=MAX_ATTACHMENTS
+    )
 
     agent_only = ("requester", "requester_name", "team", "assignee", "tags", "cc")
 
@@ -175,32 +205,45 @@ class TicketUpdateSerializer(StrictSerializer):
 
     subject = serializers.CharField(max_length=250, required=False)
     ticket_type = serializers.SlugRelatedField(
-        slug_field="slug", queryset=TicketType.objects.filter(active=True), required=False)
+        slug_field="slug", queryset=TicketType.objects.filter(active=True), required=False
+    )
     status = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Status.objects.filter(active=True), required=False)
+        slug_field="slug", queryset=Status.objects.filter(active=True), required=False
+    )
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     priority = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Priority.objects.all(), required=False, allow_null=True,
-        help_text=_("A priority slug to override the matrix; null returns to the computed one."))
+        slug_field="slug",
+        queryset=Priority.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("A priority slug to override the matrix; null returns to the computed one."),
+    )
     team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)
     assignee = IdField(queryset=User.objects.all(), required=False, allow_null=True)
     requester = serializers.EmailField(required=False)
     organization = IdField(queryset=Organization.objects.all(), required=False, allow_null=True)
     due_at = serializers.DateTimeField(required=False, allow_null=True)
-    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False,
-                                       allow_blank=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
     custom_fields = serializers.DictField(required=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60),
-                                 max_length=MAX_LIST_ITEMS, required=False)
-    add_tags = serializers.ListField(child=serializers.CharField(max_length=60),
-                                     max_length=MAX_LIST_ITEMS, required=False)
-    remove_tags = serializers.ListField(child=serializers.CharField(max_length=60),
-                                        max_length=MAX_LIST_ITEMS, required=False)
-    cc = serializers.ListField(child=serializers.EmailField(), max_length=MAX_LIST_ITEMS,
-                               required=False)
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
-                                       help_text=_("The version you read; 409 if it changed."))
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=MAX_LIST_ITEMS, required=False
+    )
+    add_tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=MAX_LIST_ITEMS, required=False
+    )
+    remove_tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), max_length=MAX_LIST_ITEMS, required=False
+    )
+    cc = serializers.ListField(
+        child=serializers.EmailField(), max_length=MAX_LIST_ITEMS, required=False
+    )
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text=_("The version you read; 409 if it changed."),
+    )
 
 
 class MergeSerializer(StrictSerializer):
@@ -244,23 +287,50 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "ticket", "kind", "author", "from_agent", "channel", "body_text",
-                  "body_html", "created_at", "attachments"]
+        fields = [
+            "id",
+            "ticket",
+            "kind",
+            "author",
+            "from_agent",
+            "channel",
+            "body_text",
+            "body_html",
+            "created_at",
+            "attachments",
+        ]
         read_only_fields = fields
 
 
 class MessageCreateSerializer(StrictSerializer):
-    body = serializers.CharField(max_length=BODY_MAX_CHARS, allow_blank=True, required=False,
-                                 default="", trim_whitespace=False)
-    body_html = serializers.CharField(max_length=BODY_MAX_CHARS, allow_blank=True,
-                                      required=False, default="", trim_whitespace=False)
-    kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.PUBLIC,
-                                   help_text=_("note: internal, agents only."))
+    body = serializers.CharField(
+        max_length=BODY_MAX_CHARS,
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+    )
+    body_html = serializers.CharField(
+        max_length=BODY_MAX_CHARS,
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+    )
+    kind = serializers.ChoiceField(
+        choices=MessageKind.choices,
+        default=MessageKind.PUBLIC,
+        help_text=_("note: internal, agents only."),
+    )
     status = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Status.objects.filter(active=True), required=False,
-        help_text=_("Agents only: the status to set with the reply."))
-    attachments = serializers.ListField(child=serializers.FileField(), required=False,
-                                        max_length=MAX_ATTACHMENTS)
+        slug_field="slug",
+        queryset=Status.objects.filter(active=True),
+        required=False,
+        help_text=_("Agents only: the status to set with the reply."),
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=MAX_ATTACHMENTS
+    )
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -274,8 +344,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TicketEvent
-        fields = ["id", "kind", "field", "old_value", "new_value", "data", "actor",
-                  "created_at"]
+        fields = ["id", "kind", "field", "old_value", "new_value", "data", "actor", "created_at"]
         read_only_fields = fields
 
 
@@ -287,8 +356,19 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "name", "role", "organization",
-                  "is_org_manager", "language", "timezone", "is_active"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "name",
+            "role",
+            "organization",
+            "is_org_manager",
+            "language",
+            "timezone",
+            "is_active",
+        ]
         read_only_fields = fields
 
 
@@ -306,13 +386,12 @@ class UserCreateSerializer(StrictSerializer):
     """A new customer contact (agents only)."""
 
     email = serializers.EmailField()
-    first_name = serializers.CharField(max_length=150, required=False, default="",
-                                       allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, default="",
-                                      allow_blank=True)
+    first_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
     organization = IdField(queryset=Organization.objects.all(), required=False, allow_null=True)
-    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False,
-                                       allow_blank=True, default="")
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, allow_blank=True, default=""
+    )
 
     def validate_email(self, value: str) -> str:
         value = value.strip().lower()
@@ -357,8 +436,18 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CustomField
-        fields = ["key", "label", "field_type", "choices", "ticket_types", "required_on_solve",
-                  "customer_visible", "help_text", "position", "active"]
+        fields = [
+            "key",
+            "label",
+            "field_type",
+            "choices",
+            "ticket_types",
+            "required_on_solve",
+            "customer_visible",
+            "help_text",
+            "position",
+            "active",
+        ]
         read_only_fields = fields
 
 
@@ -376,9 +465,13 @@ class MacroSerializer(serializers.ModelSerializer):
 
 class MacroApplySerializer(StrictSerializer):
     ticket = TicketNumberField()
-    body = serializers.CharField(max_length=BODY_MAX_CHARS, required=False, allow_blank=True,
-                                 trim_whitespace=False, help_text=_(
-                                     "The reply as edited; omitted: the macro's own text."))
+    body = serializers.CharField(
+        max_length=BODY_MAX_CHARS,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=_("The reply as edited; omitted: the macro's own text."),
+    )
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
 

@@ -67,8 +67,12 @@ PARSERS = [JSONParser, MultiPartParser, FormParser]
 
 
 def incoming_files(files: list[Any]) -> list[IncomingFile]:
-    return [IncomingFile(name=f.name or "attachment", content=f.read(),
-                         content_type=f.content_type or "") for f in files]
+    return [
+        IncomingFile(
+            name=f.name or "attachment", content=f.read(), content_type=f.content_type or ""
+        )
+        for f in files
+    ]
 
 
 def errors_renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
@@ -87,8 +91,11 @@ def ticket_for_field(user: User, number: int, field: str) -> Ticket:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tickets", parameters=TICKET_LIST_PARAMETERS,
-                       responses=TicketSerializer(many=True)),
+    list=extend_schema(
+        summary="List tickets",
+        parameters=TICKET_LIST_PARAMETERS,
+        responses=TicketSerializer(many=True),
+    ),
     retrieve=extend_schema(summary="Get a ticket by number", responses=TicketSerializer),
 )
 class TicketViewSet(viewsets.GenericViewSet):
@@ -110,14 +117,19 @@ class TicketViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         user = self.request.user
-        if not getattr(self, "swagger_fake_view", False) and user.is_authenticated \
-                and not user.is_agent:
-            context["customer_field_keys"] = customer_visible_field_keys()
+        if (
+            not getattr(self, "swagger_fake_view", False)
+            and user.is_authenticated
+            and not user.is_agent
+        ):
+            # Read once per request, however many serializers ask.
+            if not hasattr(self, "_customer_field_keys"):
+                self._customer_field_keys = customer_visible_field_keys()
+            context["customer_field_keys"] = self._customer_field_keys
         return context
 
     def ticket_data(self, instance: Any, *, many: bool = False) -> Any:
-        serializer_class = TicketSerializer if is_agent(self.request) \
-            else CustomerTicketSerializer
+        serializer_class = TicketSerializer if is_agent(self.request) else CustomerTicketSerializer
         return serializer_class(instance, many=many, context=self.get_serializer_context()).data
 
     def require_agent(self) -> None:
@@ -127,8 +139,9 @@ class TicketViewSet(viewsets.GenericViewSet):
     # --- tickets ----------------------------------------------------------------------------
 
     def list(self, request: Request) -> Response:
-        queryset = self.get_queryset().filter(ticket_filter_q(request.query_params,
-                                                              user=request.user))
+        queryset = self.get_queryset().filter(
+            ticket_filter_q(request.query_params, user=request.user)
+        )
         query = request.query_params.get("q", "").strip()
         if query:
             return self._search(queryset, query)
@@ -143,14 +156,16 @@ class TicketViewSet(viewsets.GenericViewSet):
         ranked = [t.pk for t in ticket_search(self.request.user, query[:200], limit=MATCH_LIMIT)]
         rows = {t.pk: t for t in queryset.filter(pk__in=ranked)}
         found = [rows[pk] for pk in ranked if pk in rows][:size]
-        return Response({"next": None, "previous": None,
-                         "results": self.ticket_data(found, many=True)})
+        return Response(
+            {"next": None, "previous": None, "results": self.ticket_data(found, many=True)}
+        )
 
     def retrieve(self, request: Request, number: str) -> Response:
         return Response(self.ticket_data(ticket_prefetch(self.get_object())))
 
-    @extend_schema(summary="Open a ticket", request=TicketCreateSerializer,
-                   responses={201: TicketSerializer})
+    @extend_schema(
+        summary="Open a ticket", request=TicketCreateSerializer, responses={201: TicketSerializer}
+    )
     def create(self, request: Request) -> Response:
         payload = TicketCreateSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
@@ -159,33 +174,44 @@ class TicketViewSet(viewsets.GenericViewSet):
         with transaction.atomic():
             requester = user
             if data.get("requester"):
-                requester = customer_get_or_create(email=data["requester"],
-                                                   name=data.get("requester_name", ""))
-            message = message_receive(inbound=InboundMessage(
-                channel=Channel.API,
-                author=user,
-                requester=requester,
-                subject=data["subject"],
-                body_text=data.get("body", ""),
-                body_html=data.get("body_html", ""),
-                ticket_type=data.get("ticket_type"),
-                urgency=data.get("urgency"),
-                impact=data.get("impact"),
-                custom_fields=data.get("custom_fields") or {},
-                cc=[customer_get_or_create(email=email) for email in data.get("cc", [])],
-                tags=data.get("tags", []),
-                team=data.get("team"),
-                assignee=data.get("assignee"),
-                attachments=incoming_files(data.get("attachments", [])),
-            ))
+                requester = customer_get_or_create(
+                    email=data["requester"], name=data.get("requester_name", "")
+                )
+            message = message_receive(
+                inbound=InboundMessage(
+                    channel=Channel.API,
+                    author=user,
+                    requester=requester,
+                    subject=data["subject"],
+                    body_text=data.get("body", ""),
+                    body_html=data.get("body_html", ""),
+                    ticket_type=data.get("ticket_type"),
+                    urgency=data.get("urgency"),
+                    impact=data.get("impact"),
+                    custom_fields=data.get("custom_fields") or {},
+                    cc=[customer_get_or_create(email=email) for email in data.get("cc", [])],
+                    tags=data.get("tags", []),
+                    team=data.get("team"),
+                    assignee=data.get("assignee"),
+                    attachments=incoming_files(data.get("attachments", [])),
+                )
+            )
         ticket = message.ticket
         location = reverse("api:ticket-detail", args=[ticket.number])
-        return Response(self.ticket_data(ticket), status=status.HTTP_201_CREATED,
-                        headers={"Location": request.build_absolute_uri(location)})
+        return Response(
+            self.ticket_data(ticket),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
 
-    @extend_schema(summary="Change a ticket (agents)", request=TicketUpdateSerializer,
-                   responses={200: TicketSerializer, 409: OpenApiResponse(
-                       description="The ticket changed since the given version.")})
+    @extend_schema(
+        summary="Change a ticket (agents)",
+        request=TicketUpdateSerializer,
+        responses={
+            200: TicketSerializer,
+            409: OpenApiResponse(description="The ticket changed since the given version."),
+        },
+    )
     def partial_update(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -199,14 +225,18 @@ class TicketViewSet(viewsets.GenericViewSet):
             if "cc" in changes:
                 changes["cc"] = [customer_get_or_create(email=e) for e in changes["cc"]]
             if changes:
-                ticket_update(ticket=ticket, actor=request.user, changes=changes,
-                              expected_version=version)
+                ticket_update(
+                    ticket=ticket, actor=request.user, changes=changes, expected_version=version
+                )
         return Response(self.ticket_data(ticket_reload(ticket)))
 
     # --- actions ----------------------------------------------------------------------------
 
-    @extend_schema(summary="Merge this ticket into another (agents)", request=MergeSerializer,
-                   responses=TicketSerializer)
+    @extend_schema(
+        summary="Merge this ticket into another (agents)",
+        request=MergeSerializer,
+        responses=TicketSerializer,
+    )
     @action(detail=True, methods=["post"])
     def merge(self, request: Request, number: str) -> Response:
         source = self.get_object()
@@ -221,14 +251,20 @@ class TicketViewSet(viewsets.GenericViewSet):
         return Response(self.ticket_data(ticket_reload(target)))
 
     @extend_schema(methods=["GET"], summary="Linked tickets", responses=LinkSerializer(many=True))
-    @extend_schema(methods=["POST"], summary="Link another ticket (agents)",
-                   request=LinkCreateSerializer, responses={201: LinkSerializer})
+    @extend_schema(
+        methods=["POST"],
+        summary="Link another ticket (agents)",
+        request=LinkCreateSerializer,
+        responses={201: LinkSerializer},
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def links(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         if request.method == "GET":
-            links = [{"relation": label, "other": other}
-                     for label, other in link_list_for(request.user, ticket)]
+            links = [
+                {"relation": label, "other": other}
+                for label, other in link_list_for(request.user, ticket)
+            ]
             return Response(LinkSerializer(links, many=True).data)
         self.require_agent()
         payload = LinkCreateSerializer(data=request.data)
@@ -240,17 +276,25 @@ class TicketViewSet(viewsets.GenericViewSet):
         except ValidationError as exc:
             raise errors_renamed(exc, {"target": "ticket"}) from exc
         relation = "parent of" if kind == LinkKind.PARENT else "related"
-        return Response(LinkSerializer({"relation": relation, "other": other}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            LinkSerializer({"relation": relation, "other": other}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
-    @extend_schema(summary="Mark my request solved (customers)", request=None,
-                   responses=CustomerTicketSerializer)
+    @extend_schema(
+        summary="Mark my request solved (customers)",
+        request=None,
+        responses=CustomerTicketSerializer,
+    )
     @action(detail=True, methods=["post"])
     def solve(self, request: Request, number: str) -> Response:
         return self._requester_status(solve=True)
 
-    @extend_schema(summary="Reopen my solved request (customers)", request=None,
-                   responses=CustomerTicketSerializer)
+    @extend_schema(
+        summary="Reopen my solved request (customers)",
+        request=None,
+        responses=CustomerTicketSerializer,
+    )
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, number: str) -> Response:
         return self._requester_status(solve=False)
@@ -271,14 +315,21 @@ class TicketViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(event_list_for(ticket))
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
-    @extend_schema(methods=["GET"], summary="The conversation (customers never see notes)",
-                   responses=MessageSerializer(many=True))
-    @extend_schema(methods=["POST"], summary="Reply or add an internal note",
-                   request={"application/json": MessageCreateSerializer,
-                            "multipart/form-data": MessageCreateSerializer},
-                   responses={201: MessageSerializer})
-    @action(detail=True, methods=["get", "post"],
-            pagination_class=ChronologicalCursorPagination)
+    @extend_schema(
+        methods=["GET"],
+        summary="The conversation (customers never see notes)",
+        responses=MessageSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Reply or add an internal note",
+        request={
+            "application/json": MessageCreateSerializer,
+            "multipart/form-data": MessageCreateSerializer,
+        },
+        responses={201: MessageSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=ChronologicalCursorPagination)
     def messages(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         context = self.get_serializer_context()
@@ -286,8 +337,9 @@ class TicketViewSet(viewsets.GenericViewSet):
             page = self.paginate_queryset(message_list_for(request.user, ticket))
             for message in page:
                 message.ticket = ticket  # known already; saves a query per row
-            return self.get_paginated_response(MessageSerializer(page, many=True,
-                                                                 context=context).data)
+            return self.get_paginated_response(
+                MessageSerializer(page, many=True, context=context).data
+            )
         payload = MessageCreateSerializer(data=request.data, context=context)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -302,5 +354,6 @@ class TicketViewSet(viewsets.GenericViewSet):
             status=data.get("status"),
             expected_version=data.get("version"),
         )
-        return Response(MessageSerializer(message, context=context).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            MessageSerializer(message, context=context).data, status=status.HTTP_201_CREATED
+        )

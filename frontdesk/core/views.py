@@ -32,20 +32,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = {"ok": True, "vendor": connection.vendor,
-                              "ms": round((time.perf_counter() - started) * 1000, 1)}
+        checks["database"] = {
+            "ok": True,
+            "vendor": connection.vendor,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
     except Exception as exc:  # noqa: BLE001 - the health check reports, never raises
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
     try:
         pending_jobs = HUEY.pending_count()
         checks["jobs"] = {"ok": True, "backend": type(HUEY).__name__, "pending": pending_jobs}
     except Exception as exc:  # noqa: BLE001
-        checks["jobs"] = {"ok": False, "backend": type(HUEY).__name__,
-                          "error": exc.__class__.__name__}
+        checks["jobs"] = {
+            "ok": False,
+            "backend": type(HUEY).__name__,
+            "error": exc.__class__.__name__,
+        }
     if checks["database"]["ok"]:
-        checks["outbox"] = {"ok": True, "pending": OutboxEntry.objects.filter(
-            done_at__isnull=True).count()}
+        checks["outbox"] = {
+            "ok": True,
+            "pending": OutboxEntry.objects.filter(done_at__isnull=True).count(),
+        }
     checks["channels"] = {"ok": True, "configured": []}
     ok = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )

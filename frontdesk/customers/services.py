@@ -9,7 +9,10 @@ from frontdesk.customers.models import Organization, OrganizationDomain
 
 @transaction.atomic
 def organization_save(
-    *, organization: Organization | None, name: str, domains: list[str] | None = None,
+    *,
+    organization: Organization | None,
+    name: str,
+    domains: list[str] | None = None,
     notes: str = "",
 ) -> Organization:
     organization = organization or Organization()

@@ -15,7 +15,7 @@ MACROS = [
     {
         "name": "Password reset instructions",
         "body": "Hi {{requester.first_name}},\n\nYou can reset your password from the sign-in "
-        "page: choose \"Forgot password?\" and follow the link we email you. The link works "
+        'page: choose "Forgot password?" and follow the link we email you. The link works '
         "for one hour.\n\nIf it does not arrive within a few minutes, check your spam folder "
         "and reply here.\n\nBest regards,\n{{agent.first_name}}",
         "actions": {"status": "pending", "add_tags": ["password"]},

@@ -34,48 +34,67 @@ class MultipleFileField(forms.FileField):
 
 
 class ReplyForm(forms.Form):
-    kind = forms.ChoiceField(choices=MessageKind.choices, initial=MessageKind.PUBLIC,
-                             widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        choices=MessageKind.choices, initial=MessageKind.PUBLIC, widget=forms.RadioSelect
+    )
     body = forms.CharField(label=_("Message"), widget=forms.Textarea, required=False)
-    status = forms.ModelChoiceField(queryset=Status.objects.filter(active=True), required=False,
-                                    label=_("Then set status"), empty_label=_("(keep status)"))
+    status = forms.ModelChoiceField(
+        queryset=Status.objects.filter(active=True),
+        required=False,
+        label=_("Then set status"),
+        empty_label=_("(keep status)"),
+    )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
-    macro = forms.ModelChoiceField(queryset=Macro.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
+    macro = forms.ModelChoiceField(
+        queryset=Macro.objects.filter(active=True), required=False, widget=forms.HiddenInput
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 def agent_choices() -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
-        queryset=User.objects.filter(role__in=["agent", "supervisor", "admin"], is_active=True)
-        .order_by("first_name", "email"),
-        required=False, label=_("Assignee"), empty_label=_("(unassigned)"))
+        queryset=User.objects.filter(
+            role__in=["agent", "supervisor", "admin"], is_active=True
+        ).order_by("first_name", "email"),
+        required=False,
+        label=_("Assignee"),
+        empty_label=_("(unassigned)"),
+    )
 
 
 class PropertiesForm(forms.Form):
     """The ticket's editable properties; custom fields are added per ticket type."""
 
     subject = forms.CharField(label=_("Subject"), max_length=250)
-    ticket_type = forms.ModelChoiceField(queryset=TicketType.objects.filter(active=True),
-                                         label=_("Type"), empty_label=None)
-    status = forms.ModelChoiceField(queryset=Status.objects.filter(active=True),
-                                    label=_("Status"), empty_label=None)
+    ticket_type = forms.ModelChoiceField(
+        queryset=TicketType.objects.filter(active=True), label=_("Type"), empty_label=None
+    )
+    status = forms.ModelChoiceField(
+        queryset=Status.objects.filter(active=True), label=_("Status"), empty_label=None
+    )
     urgency = forms.ChoiceField(choices=Level.choices, label=_("Urgency"))
     impact = forms.ChoiceField(choices=Level.choices, label=_("Impact"))
-    priority = forms.ModelChoiceField(queryset=Priority.objects.all(), required=False,
-                                      label=_("Priority"),
-                                      empty_label=_("(from urgency and impact)"))
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"),
-                                  empty_label=_("(no team)"))
+    priority = forms.ModelChoiceField(
+        queryset=Priority.objects.all(),
+        required=False,
+        label=_("Priority"),
+        empty_label=_("(from urgency and impact)"),
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, label=_("Team"), empty_label=_("(no team)")
+    )
     assignee = agent_choices()
-    tags = forms.CharField(label=_("Tags"), required=False,
-                           help_text=_("Separate tags with commas."))
-    due_at = forms.DateTimeField(label=_("Due"), required=False,
-                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
+    )
+    due_at = forms.DateTimeField(
+        label=_("Due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, custom_fields: list[CustomField] | None = None,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, custom_fields: list[CustomField] | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.custom_field_names = []
         for definition in custom_fields or []:
@@ -98,8 +117,9 @@ def custom_form_field(definition: CustomField) -> forms.Field:
     if definition.field_type == FieldType.CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     if definition.field_type == FieldType.MULTI_CHOICE:
-        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple,
-                                         **common)
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
     if definition.field_type == FieldType.CHECKBOX:
         return forms.BooleanField(**common)
     return forms.CharField(max_length=500, **common)
@@ -110,11 +130,21 @@ class NewTicketForm(forms.Form):
     requester_name = forms.CharField(label=_("Requester name"), required=False)
     subject = forms.CharField(label=_("Subject"), max_length=250)
     body = forms.CharField(label=_("Description"), widget=forms.Textarea)
-    channel = forms.ChoiceField(label=_("Channel"), choices=[
-        ("phone", _("Phone")), ("email", _("Email")), ("chat", _("Chat")), ("sms", _("SMS")),
-        ("whatsapp", _("WhatsApp")), ("agent", _("Agent"))], initial="phone")
-    ticket_type = forms.ModelChoiceField(queryset=TicketType.objects.filter(active=True),
-                                         label=_("Type"), empty_label=None)
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[
+            ("phone", _("Phone")),
+            ("email", _("Email")),
+            ("chat", _("Chat")),
+            ("sms", _("SMS")),
+            ("whatsapp", _("WhatsApp")),
+            ("agent", _("Agent")),
+        ],
+        initial="phone",
+    )
+    ticket_type = forms.ModelChoiceField(
+        queryset=TicketType.objects.filter(active=True), label=_("Type"), empty_label=None
+    )
     urgency = forms.ChoiceField(choices=Level.choices, label=_("Urgency"), initial="medium")
     impact = forms.ChoiceField(choices=Level.choices, label=_("Impact"), initial="medium")
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
@@ -124,14 +154,24 @@ class NewTicketForm(forms.Form):
 
 class BulkForm(forms.Form):
     tickets = forms.ModelMultipleChoiceField(queryset=None, to_field_name="number")  # type: ignore[arg-type]
-    action = forms.ChoiceField(choices=[
-        ("update", _("Update")), ("merge", _("Merge into the first selected"))])
-    status = forms.ModelChoiceField(queryset=Status.objects.filter(active=True), required=False,
-                                    label=_("Status"), empty_label=_("(status)"))
-    priority = forms.ModelChoiceField(queryset=Priority.objects.all(), required=False,
-                                      label=_("Priority"), empty_label=_("(priority)"))
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"),
-                                  empty_label=_("(team)"))
+    action = forms.ChoiceField(
+        choices=[("update", _("Update")), ("merge", _("Merge into the first selected"))]
+    )
+    status = forms.ModelChoiceField(
+        queryset=Status.objects.filter(active=True),
+        required=False,
+        label=_("Status"),
+        empty_label=_("(status)"),
+    )
+    priority = forms.ModelChoiceField(
+        queryset=Priority.objects.all(),
+        required=False,
+        label=_("Priority"),
+        empty_label=_("(priority)"),
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, label=_("Team"), empty_label=_("(team)")
+    )
     assignee = forms.CharField(required=False, label=_("Assignee"))
     add_tag = forms.CharField(required=False, label=_("Add tag"))
 
@@ -142,34 +182,53 @@ class BulkForm(forms.Form):
 
 class ViewForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False, choices=[
-        ("", _("anyone")), ("me", _("me")), ("none", _("nobody"))])
+    assignee = forms.ChoiceField(
+        label=_("Assignee"),
+        required=False,
+        choices=[("", _("anyone")), ("me", _("me")), ("none", _("nobody"))],
+    )
     team = forms.ChoiceField(label=_("Team"), required=False)
-    status_category = forms.MultipleChoiceField(label=_("Status"), required=False,
-                                                choices=StatusCategory.choices,
-                                                widget=forms.CheckboxSelectMultiple)
-    priority = forms.MultipleChoiceField(label=_("Priority"), required=False,
-                                         widget=forms.CheckboxSelectMultiple)
-    ticket_type = forms.MultipleChoiceField(label=_("Type"), required=False,
-                                            widget=forms.CheckboxSelectMultiple)
+    status_category = forms.MultipleChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=StatusCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    priority = forms.MultipleChoiceField(
+        label=_("Priority"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    ticket_type = forms.MultipleChoiceField(
+        label=_("Type"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     tag = forms.CharField(label=_("Tag"), required=False)
-    sort = forms.ChoiceField(label=_("Sort"), choices=[
-        ("-updated_at", _("Recently updated first")), ("updated_at", _("Least recently updated")),
-        ("-created_at", _("Newest first")), ("created_at", _("Oldest first")),
-        ("-number", _("Highest number first"))])
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        choices=[
+            ("-updated_at", _("Recently updated first")),
+            ("updated_at", _("Least recently updated")),
+            ("-created_at", _("Newest first")),
+            ("created_at", _("Oldest first")),
+            ("-number", _("Highest number first")),
+        ],
+    )
     shared = forms.BooleanField(label=_("Share with all agents"), required=False)
 
     def __init__(self, *args: object, can_share: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [("", _("any team")), ("mine", _("my teams"))] + [
-            (str(t.pk), t.name) for t in Team.objects.all()]
+            (str(t.pk), t.name) for t in Team.objects.all()
+        ]
         self.fields["priority"].choices = [(p.slug, p.label) for p in Priority.objects.all()]
-        self.fields["ticket_type"].choices = [(t.slug, t.label)
-                                              for t in TicketType.objects.filter(active=True)]
+        self.fields["ticket_type"].choices = [
+            (t.slug, t.label) for t in TicketType.objects.filter(active=True)
+        ]
         if not can_share:
             del self.fields["shared"]
 
     def filters(self) -> dict[str, object]:
         data = self.cleaned_data
-        return {key: data[key] for key in ("assignee", "team", "status_category", "priority",
-                                           "ticket_type", "tag") if data.get(key)}
+        return {
+            key: data[key]
+            for key in ("assignee", "team", "status_category", "priority", "ticket_type", "tag")
+            if data.get(key)
+        }

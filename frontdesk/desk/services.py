@@ -13,8 +13,7 @@ PRESENCE_SECONDS = 40
 
 
 def ticket_mark_seen(*, user: User, ticket: Ticket) -> None:
-    TicketSeen.objects.update_or_create(user=user, ticket=ticket,
-                                        defaults={"seen_at": clock.now()})
+    TicketSeen.objects.update_or_create(user=user, ticket=ticket, defaults={"seen_at": clock.now()})
 
 
 def presence_touch(*, user: User, ticket: Ticket, replying: bool) -> list[dict[str, object]]:
@@ -24,8 +23,9 @@ def presence_touch(*, user: User, ticket: Ticket, replying: bool) -> list[dict[s
     """
     key = f"presence:ticket:{ticket.pk}"
     now = clock.now().timestamp()
-    entries = {uid: e for uid, e in (cache.get(key) or {}).items()
-               if now - e["at"] < PRESENCE_SECONDS}
+    entries = {
+        uid: e for uid, e in (cache.get(key) or {}).items() if now - e["at"] < PRESENCE_SECONDS
+    }
     entries[user.pk] = {"name": user.display_name, "replying": replying, "at": now}
     cache.set(key, entries, PRESENCE_SECONDS * 2)
     return [e for uid, e in entries.items() if uid != user.pk]

@@ -49,16 +49,24 @@ class Setting:
 
 def _config_save(form: forms.ModelForm, instance: models.Model | None) -> models.Model:
     data = form.cleaned_data
-    many = {n: data[n] for n in form.fields if isinstance(form.fields[n],
-                                                          forms.ModelMultipleChoiceField)}
+    many = {
+        n: data[n]
+        for n in form.fields
+        if isinstance(form.fields[n], forms.ModelMultipleChoiceField)
+    }
     plain = {n: v for n, v in data.items() if n not in many}
     return config_record_save(instance=instance or form._meta.model(), fields=plain, many=many)
 
 
 def _team_save(form: forms.ModelForm, instance: models.Model | None) -> models.Model:
     data = form.cleaned_data
-    team = team_save(team=instance, name=data["name"], tier=data["tier"],
-                     escalates_to=data["escalates_to"], email=data["email"])
+    team = team_save(
+        team=instance,
+        name=data["name"],
+        tier=data["tier"],
+        escalates_to=data["escalates_to"],
+        email=data["email"],
+    )
     team_set_members(team=team, members=list(data["members"]))
     return team
 
@@ -66,45 +74,103 @@ def _team_save(form: forms.ModelForm, instance: models.Model | None) -> models.M
 def _agent_save(form: forms.ModelForm, instance: models.Model | None) -> models.Model:
     data = form.cleaned_data
     if instance is None:
-        return user_create(email=data["email"], first_name=data["first_name"],
-                           last_name=data["last_name"], role=data["role"],
-                           language=data["language"])
-    return user_update(user=instance, first_name=data["first_name"], last_name=data["last_name"],
-                       role=data["role"], language=data["language"], is_active=data["is_active"])
+        return user_create(
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            role=data["role"],
+            language=data["language"],
+        )
+    return user_update(
+        user=instance,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        role=data["role"],
+        language=data["language"],
+        is_active=data["is_active"],
+    )
 
 
 def _organization_save(form: forms.ModelForm, instance: models.Model | None) -> models.Model:
     data = form.cleaned_data
-    return organization_save(organization=instance, name=data["name"], notes=data["notes"],
-                             domains=data.get("domain_list", "").split(","))
+    return organization_save(
+        organization=instance,
+        name=data["name"],
+        notes=data["notes"],
+        domains=data.get("domain_list", "").split(","),
+    )
 
 
 SETTINGS: dict[str, Setting] = {
-    "teams": Setting(gettext_lazy("Teams"), Team, ("name", "tier", "escalates_to", "email"),
-                     ("name", "tier", "escalates_to"), _team_save),
-    "agents": Setting(gettext_lazy("Agents"), User,
-                      ("email", "first_name", "last_name", "role", "language", "is_active"),
-                      ("email", "first_name", "last_name", "role", "is_active"), _agent_save,
-                      lambda: User.objects.exclude(role=Role.CUSTOMER).order_by("email")),
-    "statuses": Setting(gettext_lazy("Statuses"), Status,
-                        ("name", "slug", "category", "position", "is_default", "active"),
-                        ("name", "category", "is_default", "active"), _config_save),
-    "types": Setting(gettext_lazy("Ticket types"), TicketType,
-                     ("name", "slug", "description", "position", "customer_can_choose", "active"),
-                     ("name", "slug", "customer_can_choose", "active"), _config_save),
-    "priorities": Setting(gettext_lazy("Priorities"), Priority, ("name", "slug", "rank", "color"),
-                          ("name", "slug", "rank"), _config_save),
-    "custom-fields": Setting(gettext_lazy("Custom fields"), CustomField,
-                             ("key", "label", "field_type", "choices", "ticket_types",
-                              "required_on_solve", "customer_visible", "help_text", "position",
-                              "active"),
-                             ("label", "key", "field_type", "required_on_solve", "active"),
-                             _config_save),
-    "macros": Setting(gettext_lazy("Macros"), Macro, ("name", "body", "kind", "actions", "active"),
-                      ("name", "kind", "usage_count", "active"), _config_save,
-                      lambda: Macro.objects.filter(owner__isnull=True)),
-    "organizations": Setting(gettext_lazy("Organizations"), Organization, ("name", "notes"),
-                             ("name",), _organization_save),
+    "teams": Setting(
+        gettext_lazy("Teams"),
+        Team,
+        ("name", "tier", "escalates_to", "email"),
+        ("name", "tier", "escalates_to"),
+        _team_save,
+    ),
+    "agents": Setting(
+        gettext_lazy("Agents"),
+        User,
+        ("email", "first_name", "last_name", "role", "language", "is_active"),
+        ("email", "first_name", "last_name", "role", "is_active"),
+        _agent_save,
+        lambda: User.objects.exclude(role=Role.CUSTOMER).order_by("email"),
+    ),
+    "statuses": Setting(
+        gettext_lazy("Statuses"),
+        Status,
+        ("name", "slug", "category", "position", "is_default", "active"),
+        ("name", "category", "is_default", "active"),
+        _config_save,
+    ),
+    "types": Setting(
+        gettext_lazy("Ticket types"),
+        TicketType,
+        ("name", "slug", "description", "position", "customer_can_choose", "active"),
+        ("name", "slug", "customer_can_choose", "active"),
+        _config_save,
+    ),
+    "priorities": Setting(
+        gettext_lazy("Priorities"),
+        Priority,
+        ("name", "slug", "rank", "color"),
+        ("name", "slug", "rank"),
+        _config_save,
+    ),
+    "custom-fields": Setting(
+        gettext_lazy("Custom fields"),
+        CustomField,
+        (
+            "key",
+            "label",
+            "field_type",
+            "choices",
+            "ticket_types",
+            "required_on_solve",
+            "customer_visible",
+            "help_text",
+            "position",
+            "active",
+        ),
+        ("label", "key", "field_type", "required_on_solve", "active"),
+        _config_save,
+    ),
+    "macros": Setting(
+        gettext_lazy("Macros"),
+        Macro,
+        ("name", "body", "kind", "actions", "active"),
+        ("name", "kind", "usage_count", "active"),
+        _config_save,
+        lambda: Macro.objects.filter(owner__isnull=True),
+    ),
+    "organizations": Setting(
+        gettext_lazy("Organizations"),
+        Organization,
+        ("name", "notes"),
+        ("name",),
+        _organization_save,
+    ),
 }
 
 
@@ -119,17 +185,23 @@ def _form_class(kind: str, setting: Setting) -> type[forms.ModelForm]:
     extra: dict[str, Any] = {}
     if kind == "teams":
         extra["members"] = forms.ModelMultipleChoiceField(
-            queryset=User.objects.exclude(role=Role.CUSTOMER), required=False,
-            label=_("Members"), widget=forms.CheckboxSelectMultiple)
+            queryset=User.objects.exclude(role=Role.CUSTOMER),
+            required=False,
+            label=_("Members"),
+            widget=forms.CheckboxSelectMultiple,
+        )
     if kind == "organizations":
-        extra["domain_list"] = forms.CharField(required=False, label=_("Email domains"),
-                                               help_text=_("Comma-separated, e.g. acme.com"))
+        extra["domain_list"] = forms.CharField(
+            required=False, label=_("Email domains"), help_text=_("Comma-separated, e.g. acme.com")
+        )
     if kind == "agents":
-        extra["role"] = forms.ChoiceField(choices=[c for c in Role.choices
-                                                   if c[0] != Role.CUSTOMER], label=_("Role"))
+        extra["role"] = forms.ChoiceField(
+            choices=[c for c in Role.choices if c[0] != Role.CUSTOMER], label=_("Role")
+        )
     meta = type("Meta", (), {"model": setting.model, "fields": setting.fields})
-    return type(f"{setting.model.__name__}SettingsForm", (forms.ModelForm,), {"Meta": meta,
-                                                                              **extra})
+    return type(
+        f"{setting.model.__name__}SettingsForm", (forms.ModelForm,), {"Meta": meta, **extra}
+    )
 
 
 @require_GET
@@ -145,9 +217,11 @@ def object_list(request: HttpRequest, kind: str) -> HttpResponse:
     queryset = setting.queryset() if setting.queryset else setting.model.objects.all()
     rows = [(obj, [getattr(obj, c) for c in setting.columns]) for obj in queryset]
     headers = [setting.model._meta.get_field(c).verbose_name for c in setting.columns]
-    return render(request, "desk/settings/list.html", {
-        "kind": kind, "setting": setting, "rows": rows, "headers": headers,
-        "settings": SETTINGS})
+    return render(
+        request,
+        "desk/settings/list.html",
+        {"kind": kind, "setting": setting, "rows": rows, "headers": headers, "settings": SETTINGS},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -173,9 +247,18 @@ def object_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
         else:
             messages.success(request, _("Saved."))
             return redirect("desk:settings_list", kind=kind)
-    return render(request, "desk/settings/edit.html", {
-        "kind": kind, "setting": setting, "form": form, "instance": instance,
-        "settings": SETTINGS}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "desk/settings/edit.html",
+        {
+            "kind": kind,
+            "setting": setting,
+            "form": form,
+            "instance": instance,
+            "settings": SETTINGS,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,8 +267,10 @@ def priority_matrix(request: HttpRequest) -> HttpResponse:
     """Urgency x impact -> priority, edited as a grid."""
     priorities = list(Priority.objects.order_by("rank"))
     by_slug = {p.slug: p for p in priorities}
-    cells = {(c.urgency, c.impact): c.priority for c in
-             PriorityMatrixCell.objects.select_related("priority")}
+    cells = {
+        (c.urgency, c.impact): c.priority
+        for c in PriorityMatrixCell.objects.select_related("priority")
+    }
     if request.method == "POST":
         chosen = {}
         for urgency in Level.values:
@@ -198,7 +283,12 @@ def priority_matrix(request: HttpRequest) -> HttpResponse:
         priority_matrix_set(cells=chosen)
         messages.success(request, _("Priority matrix saved; open tickets were recomputed."))
         return redirect("desk:priority_matrix")
-    grid = [(label, urgency, [(impact, cells.get((urgency, impact))) for impact in Level.values])
-            for urgency, label in Level.choices]
-    return render(request, "desk/settings/matrix.html", {
-        "grid": grid, "levels": Level.choices, "priorities": priorities, "settings": SETTINGS})
+    grid = [
+        (label, urgency, [(impact, cells.get((urgency, impact))) for impact in Level.values])
+        for urgency, label in Level.choices
+    ]
+    return render(
+        request,
+        "desk/settings/matrix.html",
+        {"grid": grid, "levels": Level.choices, "priorities": priorities, "settings": SETTINGS},
+    )

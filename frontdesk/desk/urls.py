@@ -19,8 +19,11 @@ urlpatterns = [
     path("tickets/<int:number>/solve/", views.ticket_solve, name="ticket_solve"),
     path("tickets/<int:number>/merge/", views.ticket_merge_view, name="ticket_merge"),
     path("tickets/<int:number>/link/", views.ticket_link_view, name="ticket_link"),
-    path("tickets/<int:number>/messages/<int:message_id>/split/", views.message_split_view,
-         name="message_split"),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/split/",
+        views.message_split_view,
+        name="message_split",
+    ),
     path("tickets/<int:number>/macro-preview/", views.macro_preview, name="macro_preview"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
     path("settings/", settings_views.index, name="settings"),

@@ -106,9 +106,11 @@ def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
     view = next((v for v in context["views"] if v.pk == view_id), None)
     if view is None:
         return render(request, "desk/not_found.html", context, status=404)
-    extra_raw = {k: request.GET.getlist(k) if k in ("status_category", "priority") else
-                 request.GET.get(k) for k in ("status_category", "priority", "tag", "assignee")
-                 if request.GET.get(k)}
+    extra_raw = {
+        k: request.GET.getlist(k) if k in ("status_category", "priority") else request.GET.get(k)
+        for k in ("status_category", "priority", "tag", "assignee")
+        if request.GET.get(k)
+    }
     try:
         extra = filters_clean(extra_raw)
     except ValidationError as exc:
@@ -118,38 +120,62 @@ def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
     if sort not in SORTS:
         sort = view.sort
     queryset = view_queryset(view, user=request.user, extra=extra).select_related(
-        *LIST_COLUMNS_RELATED)
+        *LIST_COLUMNS_RELATED
+    )
     try:
-        page = keyset_page(queryset, sort=sort, cursor=request.GET.get("after") or
-                           request.GET.get("before"), before=bool(request.GET.get("before")))
+        page = keyset_page(
+            queryset,
+            sort=sort,
+            cursor=request.GET.get("after") or request.GET.get("before"),
+            before=bool(request.GET.get("before")),
+        )
     except ValidationError:
         return redirect("desk:view", view_id=view.pk)
-    seen = dict(TicketSeen.objects.filter(
-        user=request.user, ticket_id__in=[t.pk for t in page.rows]).values_list(
-        "ticket_id", "seen_at"))
+    seen = dict(
+        TicketSeen.objects.filter(
+            user=request.user, ticket_id__in=[t.pk for t in page.rows]
+        ).values_list("ticket_id", "seen_at")
+    )
     for ticket in page.rows:
         seen_at = seen.get(ticket.pk)
         ticket.unread = seen_at is None or seen_at < ticket.updated_at
     bulk = BulkForm(queryset=ticket_list_for(request.user))
-    context.update({
-        "view": view, "page": page, "sort": sort, "sorts": SORTS, "bulk_form": bulk,
-        "extra": extra, "can_edit_view": view.owner_id == request.user.pk or (
-            view.owner_id is None and request.user.is_desk_admin),
-    })
+    context.update(
+        {
+            "view": view,
+            "page": page,
+            "sort": sort,
+            "sorts": SORTS,
+            "bulk_form": bulk,
+            "extra": extra,
+            "can_edit_view": view.owner_id == request.user.pk
+            or (view.owner_id is None and request.user.is_desk_admin),
+        }
+    )
     return render(request, "desk/list.html", context)
 
 
-def _ticket_context(request: HttpRequest, ticket, *, properties: PropertiesForm | None = None,
-                    reply: ReplyForm | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _ticket_context(
+    request: HttpRequest,
+    ticket,
+    *,
+    properties: PropertiesForm | None = None,
+    reply: ReplyForm | None = None,
+) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     custom_fields = _custom_fields_for(ticket.ticket_type)
     if properties is None:
         initial = {
-            "subject": ticket.subject, "ticket_type": ticket.ticket_type, "status": ticket.status,
-            "urgency": ticket.urgency, "impact": ticket.impact,
+            "subject": ticket.subject,
+            "ticket_type": ticket.ticket_type,
+            "status": ticket.status,
+            "urgency": ticket.urgency,
+            "impact": ticket.impact,
             "priority": ticket.priority if ticket.priority_overridden else None,
-            "team": ticket.team, "assignee": ticket.assignee,
+            "team": ticket.team,
+            "assignee": ticket.assignee,
             "tags": ", ".join(t.name for t in ticket.tags.all()),
-            "due_at": ticket.due_at, "version": ticket.version,
+            "due_at": ticket.due_at,
+            "version": ticket.version,
         }
         initial.update({f"cf_{k}": v for k, v in ticket.custom_fields.items()})
         properties = PropertiesForm(initial=initial, custom_fields=custom_fields)
@@ -159,8 +185,9 @@ def _ticket_context(request: HttpRequest, ticket, *, properties: PropertiesForm 
         "conversation": list(message_list_for(request.user, ticket)),
         "properties": properties,
         "reply": reply or ReplyForm(initial={"version": ticket.version}),
-        "macros": Macro.objects.filter(Q(owner__isnull=True) | Q(owner=request.user),
-                                       active=True).order_by("name"),
+        "macros": Macro.objects.filter(
+            Q(owner__isnull=True) | Q(owner=request.user), active=True
+        ).order_by("name"),
         "other_tickets": requester_other_tickets(request.user, ticket),
         "links": link_list_for(request.user, ticket),
         "custom_fields": custom_fields,
@@ -175,8 +202,11 @@ def _ticket_context(request: HttpRequest, ticket, *, properties: PropertiesForm 
 
 
 def _custom_fields_for(ticket_type) -> list[CustomField]:  # type: ignore[no-untyped-def]
-    return [f for f in CustomField.objects.filter(active=True).prefetch_related("ticket_types")
-            if not f.ticket_types.all() or ticket_type in f.ticket_types.all()]
+    return [
+        f
+        for f in CustomField.objects.filter(active=True).prefetch_related("ticket_types")
+        if not f.ticket_types.all() or ticket_type in f.ticket_types.all()
+    ]
 
 
 def _neighbours(request: HttpRequest, ticket, view_id: str | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -191,10 +221,18 @@ def _neighbours(request: HttpRequest, ticket, view_id: str | None) -> dict[str, 
     values = [getattr(ticket, name) for name, _desc in fields]
     order = [("-" if d else "") + n for n, d in fields]
     reverse_order = [n if d else "-" + n for n, d in fields]
-    after = queryset.filter(after_q(fields, values, reverse=False)).order_by(*order).values_list(
-        "number", flat=True).first()
-    before = queryset.filter(after_q(fields, values, reverse=True)).order_by(
-        *reverse_order).values_list("number", flat=True).first()
+    after = (
+        queryset.filter(after_q(fields, values, reverse=False))
+        .order_by(*order)
+        .values_list("number", flat=True)
+        .first()
+    )
+    before = (
+        queryset.filter(after_q(fields, values, reverse=True))
+        .order_by(*reverse_order)
+        .values_list("number", flat=True)
+        .first()
+    )
     return {"next_number": after, "previous_number": before}
 
 
@@ -203,8 +241,11 @@ def _neighbours(request: HttpRequest, ticket, view_id: str | None) -> dict[str, 
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, number)
     if ticket.merged_into_id:
-        messages.info(request, _("Ticket #%(old)s was merged into #%(new)s.")
-                      % {"old": ticket.number, "new": ticket.merged_into.number})
+        messages.info(
+            request,
+            _("Ticket #%(old)s was merged into #%(new)s.")
+            % {"old": ticket.number, "new": ticket.merged_into.number},
+        )
         return redirect("desk:ticket", number=ticket.merged_into.number)
     context = _ticket_context(request, ticket)
     ticket_mark_seen(user=request.user, ticket=ticket)
@@ -240,17 +281,25 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         if data["macro"] is not None:
-            macro_apply(macro=data["macro"], ticket=ticket, actor=request.user,
-                        body_text=data["body"])
+            macro_apply(
+                macro=data["macro"], ticket=ticket, actor=request.user, body_text=data["body"]
+            )
         else:
-            message_add(ticket=ticket, author=request.user, body_text=data["body"],
-                        kind=data["kind"], status=data["status"], attachments=_files(request))
+            message_add(
+                ticket=ticket,
+                author=request.user,
+                body_text=data["body"],
+                kind=data["kind"],
+                status=data["status"],
+                attachments=_files(request),
+            )
     except ValidationError as exc:
         form.add_error(None, _error_text(exc))
         context = _ticket_context(request, ticket, reply=form)
         return render(request, "desk/ticket.html", context, status=400)
-    messages.success(request, _("Note added.") if data["kind"] == MessageKind.NOTE
-                     else _("Reply sent."))
+    messages.success(
+        request, _("Note added.") if data["kind"] == MessageKind.NOTE else _("Reply sent.")
+    )
     return _back(ticket.number, request)
 
 
@@ -263,14 +312,26 @@ def ticket_properties(request: HttpRequest, number: int) -> HttpResponse:
     status = 400
     if form.is_valid():
         data = form.cleaned_data
-        changes = {key: data[key] for key in ("subject", "ticket_type", "status", "urgency",
-                                              "impact", "team", "assignee", "due_at")}
+        changes = {
+            key: data[key]
+            for key in (
+                "subject",
+                "ticket_type",
+                "status",
+                "urgency",
+                "impact",
+                "team",
+                "assignee",
+                "due_at",
+            )
+        }
         changes["priority"] = data["priority"]
         changes["tags"] = [t for t in data["tags"].split(",") if t.strip()]
         changes["custom_fields"] = form.custom_values()
         try:
-            ticket_update(ticket=ticket, actor=request.user, changes=changes,
-                          expected_version=data["version"])
+            ticket_update(
+                ticket=ticket, actor=request.user, changes=changes, expected_version=data["version"]
+            )
         except TicketConflict as exc:
             form.add_error(None, str(exc))
             status = 409
@@ -301,8 +362,11 @@ def ticket_solve(request: HttpRequest, number: int) -> HttpResponse:
 
     ticket = ticket_get_for(request.user, number)
     try:
-        ticket_update(ticket=ticket, actor=request.user,
-                      changes={"status": status_default(StatusCategory.SOLVED)})
+        ticket_update(
+            ticket=ticket,
+            actor=request.user,
+            changes={"status": status_default(StatusCategory.SOLVED)},
+        )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -324,8 +388,10 @@ def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return _back(source.number, request)
-    messages.success(request, _("Ticket #%(old)s merged into #%(new)s.")
-                     % {"old": source.number, "new": target.number})
+    messages.success(
+        request,
+        _("Ticket #%(old)s merged into #%(new)s.") % {"old": source.number, "new": target.number},
+    )
     return _back(target.number, request)
 
 
@@ -371,8 +437,13 @@ def macro_preview(request: HttpRequest, number: int) -> HttpResponse:
     """htmx: the composer with the chosen macro's text filled in for this ticket."""
     ticket = ticket_get_for(request.user, number)
     macro_id = request.GET.get("macro", "")
-    macro = Macro.objects.filter(Q(owner__isnull=True) | Q(owner=request.user), active=True,
-                                 pk=int(macro_id)).first() if macro_id.isdigit() else None
+    macro = (
+        Macro.objects.filter(
+            Q(owner__isnull=True) | Q(owner=request.user), active=True, pk=int(macro_id)
+        ).first()
+        if macro_id.isdigit()
+        else None
+    )
     text = macro_render(macro=macro, ticket=ticket, agent=request.user) if macro else ""
     return render(request, "desk/_composer_body.html", {"text": text, "macro": macro})
 
@@ -382,14 +453,17 @@ def macro_preview(request: HttpRequest, number: int) -> HttpResponse:
 def presence(request: HttpRequest, number: int) -> HttpResponse:
     """htmx heartbeat: say we are here (and whether replying); see who else is."""
     ticket = ticket_get_for(request.user, number)
-    others = presence_touch(user=request.user, ticket=ticket,
-                            replying=request.POST.get("replying") == "1")
-    current = ticket_list_for(request.user).filter(pk=ticket.pk).values_list(
-        "version", flat=True).first()
+    others = presence_touch(
+        user=request.user, ticket=ticket, replying=request.POST.get("replying") == "1"
+    )
+    current = (
+        ticket_list_for(request.user).filter(pk=ticket.pk).values_list("version", flat=True).first()
+    )
     loaded = request.POST.get("version", "")
     changed = loaded.isdigit() and current is not None and current > int(loaded)
-    return render(request, "desk/_presence.html", {"others": others, "changed": changed,
-                                                   "ticket": ticket})
+    return render(
+        request, "desk/_presence.html", {"others": others, "changed": changed, "ticket": ticket}
+    )
 
 
 @require_GET
@@ -408,17 +482,28 @@ def search(request: HttpRequest) -> HttpResponse:
 @agent_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
     """An agent opens a ticket for a customer: a phone call, a chat, an SMS."""
-    form = NewTicketForm(request.POST or None, request.FILES or None,
-                         initial={"team": request.user.teams.first()})
+    form = NewTicketForm(
+        request.POST or None, request.FILES or None, initial={"team": request.user.teams.first()}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         requester = customer_get_or_create(email=data["requester"], name=data["requester_name"])
         try:
-            message = message_receive(inbound=InboundMessage(
-                channel=Channel(data["channel"]), author=request.user, requester=requester,
-                subject=data["subject"], body_text=data["body"],
-                ticket_type=data["ticket_type"], urgency=data["urgency"], impact=data["impact"],
-                team=data["team"], assignee=data["assignee"], attachments=_files(request)))
+            message = message_receive(
+                inbound=InboundMessage(
+                    channel=Channel(data["channel"]),
+                    author=request.user,
+                    requester=requester,
+                    subject=data["subject"],
+                    body_text=data["body"],
+                    ticket_type=data["ticket_type"],
+                    urgency=data["urgency"],
+                    impact=data["impact"],
+                    team=data["team"],
+                    assignee=data["assignee"],
+                    attachments=_files(request),
+                )
+            )
         except ValidationError as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -471,8 +556,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if result.updated:
         messages.success(request, _("%(n)s tickets updated.") % {"n": len(result.updated)})
     for number, reason in result.failed.items():
-        messages.error(request, _("#%(n)s not changed: %(reason)s") % {"n": number,
-                                                                       "reason": reason})
+        messages.error(
+            request, _("#%(n)s not changed: %(reason)s") % {"n": number, "reason": reason}
+        )
     return redirect(back)
 
 
@@ -483,16 +569,23 @@ def view_edit(request: HttpRequest, view_id: int | None = None) -> HttpResponse:
     view = None
     if view_id is not None:
         view = get_object_or_404(SavedView, pk=view_id)
-        if not (view.owner_id == request.user.pk or
-                (view.owner_id is None and request.user.is_desk_admin)):
+        if not (
+            view.owner_id == request.user.pk
+            or (view.owner_id is None and request.user.is_desk_admin)
+        ):
             raise PermissionDenied
     initial: dict[str, Any] = {}
     if view is not None:
-        initial = {"name": view.name, "sort": view.sort, "shared": view.owner_id is None,
-                   **{k: (str(v) if k == "team" and isinstance(v, int) else v)
-                      for k, v in view.filters.items()}}
-    form = ViewForm(request.POST or None, initial=initial,
-                    can_share=request.user.is_desk_admin)
+        initial = {
+            "name": view.name,
+            "sort": view.sort,
+            "shared": view.owner_id is None,
+            **{
+                k: (str(v) if k == "team" and isinstance(v, int) else v)
+                for k, v in view.filters.items()
+            },
+        }
+    form = ViewForm(request.POST or None, initial=initial, can_share=request.user.is_desk_admin)
     if request.method == "POST":
         if "delete" in request.POST and view is not None:
             saved_view_delete(view=view)
@@ -503,8 +596,13 @@ def view_edit(request: HttpRequest, view_id: int | None = None) -> HttpResponse:
             if view is not None:
                 view.owner = owner
             try:
-                view = saved_view_save(view=view, owner=owner, name=form.cleaned_data["name"],
-                                       filters=form.filters(), sort=form.cleaned_data["sort"])
+                view = saved_view_save(
+                    view=view,
+                    owner=owner,
+                    name=form.cleaned_data["name"],
+                    filters=form.filters(),
+                    sort=form.cleaned_data["sort"],
+                )
             except ValidationError as exc:
                 form.add_error(None, _error_text(exc))
             else:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontdesk.tickets.models import CustomField, FieldType, Level, TicketType
@@ -101,6 +102,12 @@ class RequestForm(forms.Form):
     def __init__(self, *args: Any, ticket_type: TicketType | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # With htmx, choosing another type swaps in that type's questions; without it the
+        # choice still counts when the form is sent.
+        self.fields["type"].widget.attrs.update({
+            "hx-get": reverse("portal:request_new"), "hx-trigger": "change",
+            "hx-target": "#type-fields", "hx-swap": "innerHTML",
+        })
         self.custom_field_names: list[str] = []
         for definition in customer_fields_for(ticket_type):
             name = f"cf_{definition.key}"

@@ -19,8 +19,9 @@ PG_CONFIGS = {"en": "english", "sv": "swedish"}
 class SearchBackend(Protocol):
     """What the ticket search needs from a database."""
 
-    def index_tickets(self, *, ticket_ids: list[int] | None, id_range: tuple[int, int] | None
-                      ) -> None:
+    def index_tickets(
+        self, *, ticket_ids: list[int] | None, id_range: tuple[int, int] | None
+    ) -> None:
         """(Re)build the documents of these tickets (or of an id range)."""
 
     def delete_all(self) -> None:
@@ -53,8 +54,9 @@ LEFT JOIN customers_organization o ON o.id = t.organization_id
 """
 
 
-def _where(ticket_ids: list[int] | None, id_range: tuple[int, int] | None
-           ) -> tuple[str, list[object]]:
+def _where(
+    ticket_ids: list[int] | None, id_range: tuple[int, int] | None
+) -> tuple[str, list[object]]:
     if ticket_ids is not None:
         placeholders = ", ".join(["%s"] * len(ticket_ids))
         return f"WHERE t.id IN ({placeholders})", list(ticket_ids)
@@ -66,8 +68,9 @@ def _where(ticket_ids: list[int] | None, id_range: tuple[int, int] | None
 class SqliteFtsBackend:
     """SQLite FTS5 with the porter stemmer (English) and diacritic folding."""
 
-    def index_tickets(self, *, ticket_ids: list[int] | None = None,
-                      id_range: tuple[int, int] | None = None) -> None:
+    def index_tickets(
+        self, *, ticket_ids: list[int] | None = None, id_range: tuple[int, int] | None = None
+    ) -> None:
         where, params = _where(ticket_ids, id_range)
         delete_where = where.replace("t.id", "rowid")
         sql = _DOCUMENT_SELECT.format(agg="substr(group_concat(m.body_text, ' '), 1, 200000)")
@@ -100,8 +103,9 @@ class SqliteFtsBackend:
 class PostgresBackend:
     """tsvector documents with a GIN index; english, swedish and simple lexemes."""
 
-    def index_tickets(self, *, ticket_ids: list[int] | None = None,
-                      id_range: tuple[int, int] | None = None) -> None:
+    def index_tickets(
+        self, *, ticket_ids: list[int] | None = None, id_range: tuple[int, int] | None = None
+    ) -> None:
         where, params = _where(ticket_ids, id_range)
         sql = _DOCUMENT_SELECT.format(agg="left(string_agg(m.body_text, ' '), 200000)")
         with connection.cursor() as cursor:

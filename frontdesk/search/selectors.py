@@ -21,8 +21,9 @@ def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
 
     "#123" or "123" finds ticket 123 first; words match subject, people, tags and messages.
     """
-    visible = ticket_list_for(user).select_related("status", "priority", "requester",
-                                                   "assignee", "team")
+    visible = ticket_list_for(user).select_related(
+        "status", "priority", "requester", "assignee", "team"
+    )
     found: list[Ticket] = []
     number = _NUMBER_RE.match(query)
     if number:

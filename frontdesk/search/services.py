@@ -11,8 +11,9 @@ from frontdesk.search.backends import backend
 from frontdesk.tickets.models import Ticket
 
 
-def search_reindex(*, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None
-                   ) -> int:
+def search_reindex(
+    *, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Rebuild every ticket document in id-range batches (one transaction per batch)."""
     search = backend()
     bounds = Ticket.objects.aggregate(low=Min("id"), high=Max("id"))

@@ -57,8 +57,10 @@ def attachment_check(files: list[IncomingFile]) -> None:
                 % {"name": name, "limit": settings.ATTACHMENT_MAX_FILE_BYTES // (1024 * 1024)}
             )
         if extension in settings.ATTACHMENT_BLOCKED_EXTENSIONS:
-            errors.append(_("%(name)s: files of type .%(ext)s are not accepted.")
-                          % {"name": name, "ext": extension})
+            errors.append(
+                _("%(name)s: files of type .%(ext)s are not accepted.")
+                % {"name": name, "ext": extension}
+            )
         guessed = content_type_for(name)
         signatures = _MAGIC.get(guessed)
         if signatures and size and not item.content.startswith(signatures):

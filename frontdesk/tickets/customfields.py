@@ -91,9 +91,12 @@ def custom_fields_clean(
     return result
 
 
-def custom_fields_missing_for_solve(specs: Iterable[FieldSpec], values: Mapping[str, Any]) -> list[FieldSpec]:
+def custom_fields_missing_for_solve(
+    specs: Iterable[FieldSpec], values: Mapping[str, Any]
+) -> list[FieldSpec]:
     """Fields that must have a value before the ticket can be solved."""
     return [
-        spec for spec in specs
+        spec
+        for spec in specs
         if spec.required_on_solve and values.get(spec.key) in (None, "", [], False)
     ]

@@ -1,6 +1,6 @@
 """The configuration a new desk starts with. Names are in the translation catalog."""
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop as N_  # noqa: N812
 
 STATUSES = [
     # name, slug, category, is_default
@@ -14,8 +14,11 @@ STATUSES = [
 
 TYPES = [
     (N_("Incident"), "incident", N_("Something is broken or not working as it should.")),
-    (N_("Service request"), "service-request", N_("Ask for something new: access, a change, "
-                                                  "an item.")),
+    (
+        N_("Service request"),
+        "service-request",
+        N_("Ask for something new: access, a change, an item."),
+    ),
     (N_("Question"), "question", N_("Ask how something works.")),
     (N_("Problem"), "problem", N_("The underlying cause of one or more incidents.")),
 ]
@@ -43,13 +46,20 @@ MATRIX = {
 OPEN = ["new", "open", "pending", "on_hold"]
 VIEWS = [
     # name, key, filters, sort
-    (N_("My open tickets"), "my-open", {"assignee": "me", "status_category": OPEN},
-     "-updated_at"),
-    (N_("Unassigned in my teams"), "unassigned", {"assignee": "none", "team": "mine",
-                                                  "status_category": OPEN}, "created_at"),
+    (N_("My open tickets"), "my-open", {"assignee": "me", "status_category": OPEN}, "-updated_at"),
+    (
+        N_("Unassigned in my teams"),
+        "unassigned",
+        {"assignee": "none", "team": "mine", "status_category": OPEN},
+        "created_at",
+    ),
     (N_("My teams"), "my-teams", {"team": "mine", "status_category": OPEN}, "-updated_at"),
     (N_("All open"), "all-open", {"status_category": OPEN}, "-updated_at"),
     (N_("Pending"), "pending", {"status_category": ["pending"]}, "-updated_at"),
-    (N_("Recently solved"), "recently-solved", {"status_category": ["solved"],
-                                                "updated_within_days": 7}, "-updated_at"),
+    (
+        N_("Recently solved"),
+        "recently-solved",
+        {"status_category": ["solved"], "updated_within_days": 7},
+        "-updated_at",
+    ),
 ]

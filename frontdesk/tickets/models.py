@@ -10,9 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class StatusCategory(models.TextChoices):
@@ -138,7 +137,9 @@ class PriorityMatrixCell(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["urgency", "impact"], name="priority_matrix_cell_unique")
+            models.UniqueConstraint(
+                fields=["urgency", "impact"], name="priority_matrix_cell_unique"
+            )
         ]
         verbose_name = _("priority matrix cell")
         verbose_name_plural = _("priority matrix")
@@ -288,8 +289,9 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "-updated_at"],
                 name="ticket_unassigned_idx",
-                condition=Q(assignee__isnull=True, status_category__in=["new", "open", "pending",
-                                                                        "on_hold"]),
+                condition=Q(
+                    assignee__isnull=True, status_category__in=["new", "open", "pending", "on_hold"]
+                ),
             ),
         ]
 
@@ -426,7 +428,9 @@ class TicketLink(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["source", "target", "kind"], name="ticket_link_unique"),
-            models.CheckConstraint(condition=~Q(source=models.F("target")), name="ticket_link_not_self"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="ticket_link_not_self"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -444,9 +448,11 @@ class Macro(models.Model):
     body = models.TextField(
         _("reply text"),
         blank=True,
-        help_text=_("Placeholders: {{ticket.number}}, {{ticket.subject}}, "
-                    "{{requester.first_name}}, {{requester.name}}, {{agent.first_name}}, "
-                    "{{agent.name}}, {{organization.name}}"),
+        help_text=_(
+            "Placeholders: {{ticket.number}}, {{ticket.subject}}, "
+            "{{requester.first_name}}, {{requester.name}}, {{agent.first_name}}, "
+            "{{agent.name}}, {{organization.name}}"
+        ),
     )
     kind = models.CharField(
         _("posts as"), max_length=10, choices=MessageKind.choices, default=MessageKind.PUBLIC

@@ -101,8 +101,11 @@ def filters_q(filters: Mapping[str, Any], *, user: User) -> Q:
         q &= Q(team_id=team)
     if filters.get("status_category"):
         categories = filters["status_category"]
-        q &= Q(status_category=categories[0]) if len(categories) == 1 else Q(
-            status_category__in=categories)
+        q &= (
+            Q(status_category=categories[0])
+            if len(categories) == 1
+            else Q(status_category__in=categories)
+        )
     if filters.get("priority"):
         q &= Q(priority__slug__in=filters["priority"])
     if filters.get("ticket_type"):
@@ -120,8 +123,9 @@ def filters_q(filters: Mapping[str, Any], *, user: User) -> Q:
     return q
 
 
-def view_queryset(view: SavedView | None, *, user: User, extra: Mapping[str, Any] | None = None
-                  ) -> QuerySet[Ticket]:
+def view_queryset(
+    view: SavedView | None, *, user: User, extra: Mapping[str, Any] | None = None
+) -> QuerySet[Ticket]:
     filters = dict(view.filters) if view else {}
     filters.update(extra or {})
     return ticket_list_for(user).filter(filters_q(filters, user=user))
@@ -183,8 +187,9 @@ def after_q(fields: tuple[tuple[str, bool], ...], values: list[Any], *, reverse:
     return q
 
 
-def keyset_page(queryset: QuerySet[Ticket], *, sort: str, cursor: str | None, before: bool,
-                size: int = 50) -> Page:
+def keyset_page(
+    queryset: QuerySet[Ticket], *, sort: str, cursor: str | None, before: bool, size: int = 50
+) -> Page:
     """One page of ``queryset`` in ``sort`` order, after (or ``before``) the cursor row."""
     fields = SORTS.get(sort) or SORTS["-updated_at"]
     order = [("-" if desc else "") + name for name, desc in fields]
@@ -202,8 +207,10 @@ def keyset_page(queryset: QuerySet[Ticket], *, sort: str, cursor: str | None, be
         has_more = len(rows) > size
         rows = rows[:size]
         has_next, has_prev = has_more, bool(cursor)
+
     def key(row: Ticket) -> str:
         return _cursor_encode([getattr(row, name) for name, _d in fields])
+
     return Page(
         rows=rows,
         next_cursor=key(rows[-1]) if rows and has_next else None,

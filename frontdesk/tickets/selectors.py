@@ -59,8 +59,15 @@ def ticket_can_see(user: User, ticket: Ticket) -> bool:
 def ticket_get_for(user: User, number: int) -> Ticket:
     """The ticket with this number if ``user`` may see it; 404 otherwise (no existence leak)."""
     queryset = Ticket.objects.select_related(
-        "requester", "requester__organization", "assignee", "team", "status", "priority",
-        "ticket_type", "organization", "merged_into",
+        "requester",
+        "requester__organization",
+        "assignee",
+        "team",
+        "status",
+        "priority",
+        "ticket_type",
+        "organization",
+        "merged_into",
     )
     visibility = ticket_visibility_q(user)
     if visibility is not None:
@@ -85,8 +92,10 @@ def message_list_for(user: User, ticket: Ticket) -> QuerySet[Message]:
 
 
 def event_list_for(ticket: Ticket) -> QuerySet[TicketEvent]:
-    return TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by(
-        "created_at", "pk"
+    return (
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
     )
 
 
@@ -96,9 +105,11 @@ def link_list_for(user: User, ticket: Ticket) -> list[tuple[str, Ticket]]:
         "source", "target", "source__status", "target__status"
     )
     visible = ticket_list_for(user)
-    ids = set(visible.filter(
-        pk__in=[lk.target_id if lk.source_id == ticket.pk else lk.source_id for lk in links]
-    ).values_list("pk", flat=True))
+    ids = set(
+        visible.filter(
+            pk__in=[lk.target_id if lk.source_id == ticket.pk else lk.source_id for lk in links]
+        ).values_list("pk", flat=True)
+    )
     result = []
     for link in links:
         if link.source_id == ticket.pk:

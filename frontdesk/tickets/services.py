@@ -52,14 +52,17 @@ from frontdesk.tickets.placeholders import placeholders_render
 TOPIC_TICKET_CHANGED = "ticket.changed"
 
 
-class TicketConflict(Exception):
+class TicketConflict(Exception):  # noqa: N818 - reads as the situation it names
     """The ticket changed after the editor loaded it; their save would overwrite that."""
 
     def __init__(self, ticket: Ticket) -> None:
         self.ticket = ticket
         super().__init__(
-            _("Someone else changed ticket #%(number)s after you opened it. "
-              "Reload to see their change, then try again.") % {"number": ticket.number}
+            _(
+                "Someone else changed ticket #%(number)s after you opened it. "
+                "Reload to see their change, then try again."
+            )
+            % {"number": ticket.number}
         )
 
 
@@ -68,7 +71,8 @@ class TicketConflict(Exception):
 
 def status_default(category: StatusCategory | str) -> Status:
     status = (
-        Status.objects.filter(category=category, active=True).order_by("-is_default", "position")
+        Status.objects.filter(category=category, active=True)
+        .order_by("-is_default", "position")
         .first()
     )
     if status is None:
@@ -78,9 +82,11 @@ def status_default(category: StatusCategory | str) -> Status:
 
 def priority_compute(*, urgency: str, impact: str) -> Priority:
     """The priority the admin's urgency x impact matrix gives."""
-    cell = PriorityMatrixCell.objects.select_related("priority").filter(
-        urgency=urgency, impact=impact
-    ).first()
+    cell = (
+        PriorityMatrixCell.objects.select_related("priority")
+        .filter(urgency=urgency, impact=impact)
+        .first()
+    )
     if cell is not None:
         return cell.priority
     # A matrix with a hole falls back to the middle priority rather than failing intake.
@@ -268,8 +274,13 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         inbound.author,
         EventKind.CREATED,
         at=at,
-        data={"channel": inbound.channel, "status": status.slug, "team": ticket.team_id,
-              "assignee": ticket.assignee_id, "priority": ticket.priority.slug},
+        data={
+            "channel": inbound.channel,
+            "status": status.slug,
+            "team": ticket.team_id,
+            "assignee": ticket.assignee_id,
+            "priority": ticket.priority.slug,
+        },
     )
     message = _message_append(
         ticket=ticket,
@@ -343,8 +354,13 @@ def _message_append(
         author,
         EventKind.MESSAGE,
         at=at,
-        data={"message_id": message.pk, "kind": kind, "from_agent": from_agent,
-              "channel": channel, "attachments": len(attachments)},
+        data={
+            "message_id": message.pk,
+            "kind": kind,
+            "from_agent": from_agent,
+            "channel": channel,
+            "attachments": len(attachments),
+        },
     )
     return message
 
@@ -380,29 +396,51 @@ def message_add(
     ticket = _lock(ticket)
     if not author.is_agent and _needs_follow_up(ticket, at):
         return _follow_up_open(
-            ticket=ticket, author=author, body_text=body_text, body_html=body_html,
-            channel=channel, attachments=attachments, at=at, external_id=external_id,
+            ticket=ticket,
+            author=author,
+            body_text=body_text,
+            body_html=body_html,
+            channel=channel,
+            attachments=attachments,
+            at=at,
+            external_id=external_id,
         )
     _bump(ticket, at=at, expected_version=expected_version)
     message = _message_append(
-        ticket=ticket, author=author, body_text=body_text, body_html=body_html, kind=kind,
-        channel=channel, attachments=attachments, at=at, external_id=external_id,
+        ticket=ticket,
+        author=author,
+        body_text=body_text,
+        body_html=body_html,
+        kind=kind,
+        channel=channel,
+        attachments=attachments,
+        at=at,
+        external_id=external_id,
         metadata=metadata,
     )
     new_status = status
-    if new_status is None and kind == MessageKind.PUBLIC:
-        if author.is_agent and ticket.status_category == StatusCategory.NEW:
-            new_status = status_default(StatusCategory.OPEN)
-        elif not author.is_agent and ticket.status_category in (
-            StatusCategory.PENDING, StatusCategory.SOLVED
-        ):
-            new_status = status_default(StatusCategory.OPEN)
+    # Without an explicit status, an agent's first public reply opens a new ticket, and a
+    # customer writing on a pending or solved ticket puts the ball back with the agents.
+    agent_opens = author.is_agent and ticket.status_category == StatusCategory.NEW
+    customer_returns = not author.is_agent and ticket.status_category in (
+        StatusCategory.PENDING,
+        StatusCategory.SOLVED,
+    )
+    if new_status is None and kind == MessageKind.PUBLIC and (agent_opens or customer_returns):
+        new_status = status_default(StatusCategory.OPEN)
     if new_status is not None and new_status.pk != ticket.status_id:
         _status_apply(ticket, new_status, actor=author, at=at)
     ticket.save(
         update_fields=[
-            "message_count", "agent_reply_count", "last_agent_reply_at", "first_response_at",
-            "last_customer_message_at", "status", "status_category", "solved_at", "closed_at",
+            "message_count",
+            "agent_reply_count",
+            "last_agent_reply_at",
+            "first_response_at",
+            "last_customer_message_at",
+            "status",
+            "status_category",
+            "solved_at",
+            "closed_at",
             "reopened_count",
         ]
     )
@@ -419,15 +457,23 @@ def _needs_follow_up(ticket: Ticket, at: datetime) -> bool:
 
 
 def _follow_up_open(
-    *, ticket: Ticket, author: User, body_text: str, body_html: str, channel: str,
-    attachments: list, at: datetime, external_id: str,
+    *,
+    ticket: Ticket,
+    author: User,
+    body_text: str,
+    body_html: str,
+    channel: str,
+    attachments: list,
+    at: datetime,
+    external_id: str,
 ) -> Message:
     message = _ticket_open(
         InboundMessage(
             channel=Channel(channel),
             author=author,
-            subject=ticket.subject if ticket.subject.startswith(_("Follow-up")) else
-            _("Follow-up: %(subject)s") % {"subject": ticket.subject},
+            subject=ticket.subject
+            if ticket.subject.startswith(_("Follow-up"))
+            else _("Follow-up: %(subject)s") % {"subject": ticket.subject},
             body_text=body_text,
             body_html=body_html,
             attachments=attachments,
@@ -439,10 +485,18 @@ def _follow_up_open(
         )
     )
     follow_up = message.ticket
-    TicketLink.objects.create(source=ticket, target=follow_up, kind=LinkKind.RELATED,
-                              created_by=author)
-    _event(follow_up, author, EventKind.LINKED, at=at, field="follow_up_of",
-           new=ticket.number, data={"ticket": ticket.number})
+    TicketLink.objects.create(
+        source=ticket, target=follow_up, kind=LinkKind.RELATED, created_by=author
+    )
+    _event(
+        follow_up,
+        author,
+        EventKind.LINKED,
+        at=at,
+        field="follow_up_of",
+        new=ticket.number,
+        data={"ticket": ticket.number},
+    )
     return message
 
 
@@ -460,8 +514,12 @@ def _status_apply(ticket: Ticket, status: Status, *, actor: User | None, at: dat
         )
         if missing:
             raise ValidationError(
-                {f"custom_fields.{s.key}": [_("Fill in “%(label)s” before solving.")
-                                            % {"label": s.label}] for s in missing}
+                {
+                    f"custom_fields.{s.key}": [
+                        _("Fill in “%(label)s” before solving.") % {"label": s.label}
+                    ]
+                    for s in missing
+                }
             )
     ticket.status = status
     ticket.status_category = status.category
@@ -480,11 +538,27 @@ def _status_apply(ticket: Ticket, status: Status, *, actor: User | None, at: dat
 
 # --- field changes --------------------------------------------------------------------------
 
-UPDATABLE_FIELDS = frozenset({
-    "subject", "ticket_type", "status", "urgency", "impact", "priority", "team", "assignee",
-    "due_at", "custom_fields", "tags", "add_tags", "remove_tags", "cc", "requester",
-    "organization", "language",
-})
+UPDATABLE_FIELDS = frozenset(
+    {
+        "subject",
+        "ticket_type",
+        "status",
+        "urgency",
+        "impact",
+        "priority",
+        "team",
+        "assignee",
+        "due_at",
+        "custom_fields",
+        "tags",
+        "add_tags",
+        "remove_tags",
+        "cc",
+        "requester",
+        "organization",
+        "language",
+    }
+)
 
 
 @transaction.atomic
@@ -517,8 +591,15 @@ def ticket_update(
         if old == new:
             return
         setattr(ticket, name, new)
-        _event(ticket, actor, EventKind.CHANGED, at=at, field=name,
-               old=display_old if display_old is not None else old, new=new)
+        _event(
+            ticket,
+            actor,
+            EventKind.CHANGED,
+            at=at,
+            field=name,
+            old=display_old if display_old is not None else old,
+            new=new,
+        )
 
     if "subject" in changes:
         subject = " ".join(str(changes["subject"] or "").split())[:250]
@@ -556,8 +637,9 @@ def ticket_update(
             set_field("team", team)
     if "assignee" in changes:
         assignee = changes["assignee"]
-        if assignee is not None and (not isinstance(assignee, User) or not assignee.is_agent
-                                     or not assignee.is_active):
+        if assignee is not None and (
+            not isinstance(assignee, User) or not assignee.is_agent or not assignee.is_active
+        ):
             errors["assignee"] = [_("Only active agents can be assigned.")]
         else:
             set_field("assignee", assignee)
@@ -584,7 +666,8 @@ def ticket_update(
     if "custom_fields" in changes:
         try:
             values = customfields.custom_fields_clean(
-                field_specs_for(ticket.ticket_type), changes["custom_fields"] or {},
+                field_specs_for(ticket.ticket_type),
+                changes["custom_fields"] or {},
                 existing=ticket.custom_fields,
             )
         except ValidationError as exc:
@@ -592,8 +675,15 @@ def ticket_update(
         else:
             for key in sorted(set(values) | set(ticket.custom_fields)):
                 if values.get(key) != ticket.custom_fields.get(key):
-                    _event(ticket, actor, EventKind.CHANGED, at=at, field=f"custom_fields.{key}",
-                           old=ticket.custom_fields.get(key), new=values.get(key))
+                    _event(
+                        ticket,
+                        actor,
+                        EventKind.CHANGED,
+                        at=at,
+                        field=f"custom_fields.{key}",
+                        old=ticket.custom_fields.get(key),
+                        new=values.get(key),
+                    )
             ticket.custom_fields = values
     if errors:
         raise ValidationError(errors)
@@ -611,14 +701,22 @@ def ticket_update(
         new_cc = [u for u in changes["cc"] if u.pk != ticket.requester_id]
         if {u.email for u in new_cc} != old_cc:
             ticket.cc.set(new_cc)
-            _event(ticket, actor, EventKind.CHANGED, at=at, field="cc", old=sorted(old_cc),
-                   new=sorted(u.email for u in new_cc))
+            _event(
+                ticket,
+                actor,
+                EventKind.CHANGED,
+                at=at,
+                field="cc",
+                old=sorted(old_cc),
+                new=sorted(u.email for u in new_cc),
+            )
     _changed(ticket)
     return list(TicketEvent.objects.filter(ticket=ticket).order_by("pk")[events_before:])
 
 
-def _tags_change(ticket: Ticket, actor: User | None, at: datetime,
-                 changes: Mapping[str, Any]) -> None:
+def _tags_change(
+    ticket: Ticket, actor: User | None, at: datetime, changes: Mapping[str, Any]
+) -> None:
     if not {"tags", "add_tags", "remove_tags"} & set(changes):
         return
     current = {t.name: t for t in ticket.tags.all()}
@@ -629,15 +727,24 @@ def _tags_change(ticket: Ticket, actor: User | None, at: datetime,
     wanted -= {n.strip().lower() for n in changes.get("remove_tags") or []}
     if wanted != set(current):
         ticket.tags.set(tags_resolve(wanted))
-        _event(ticket, actor, EventKind.CHANGED, at=at, field="tags", old=sorted(current),
-               new=sorted(wanted))
+        _event(
+            ticket,
+            actor,
+            EventKind.CHANGED,
+            at=at,
+            field="tags",
+            old=sorted(current),
+            new=sorted(wanted),
+        )
 
 
-def ticket_assign(*, ticket: Ticket, agent: User | None, actor: User,
-                  expected_version: int | None = None) -> list[TicketEvent]:
+def ticket_assign(
+    *, ticket: Ticket, agent: User | None, actor: User, expected_version: int | None = None
+) -> list[TicketEvent]:
     """Assign (or with ``agent=None`` unassign) a ticket."""
-    return ticket_update(ticket=ticket, actor=actor, changes={"assignee": agent},
-                         expected_version=expected_version)
+    return ticket_update(
+        ticket=ticket, actor=actor, changes={"assignee": agent}, expected_version=expected_version
+    )
 
 
 @transaction.atomic
@@ -651,8 +758,9 @@ def ticket_set_status_by_requester(*, ticket: Ticket, actor: User, solve: bool) 
         target = status_default(StatusCategory.SOLVED)
     else:
         if ticket.status_category != StatusCategory.SOLVED or _needs_follow_up(ticket, at):
-            raise ValidationError(_("This request can no longer be reopened; "
-                                    "please send a new request."))
+            raise ValidationError(
+                _("This request can no longer be reopened; please send a new request.")
+            )
         target = status_default(StatusCategory.OPEN)
     _bump(ticket, at=at)
     # A customer closing their own request is not blocked by agent-only required fields.
@@ -684,8 +792,12 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         raise ValidationError({"target": [_("Merge into the ticket it was merged into.")]})
     at = clock.now()
     # Lock in id order so two opposite merges cannot deadlock.
-    locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(
-        pk__in=[source.pk, target.pk]).order_by("pk")}
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
     source, target = locked[source.pk], locked[target.pk]
     moved = Message.objects.filter(ticket=source).update(ticket=target)
     people = set(source.cc.all()) | {source.requester}
@@ -693,8 +805,9 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     stats = Message.objects.filter(ticket=target)
     target.message_count = stats.count()
     target.agent_reply_count += source.agent_reply_count
-    if source.first_response_at and (target.first_response_at is None
-                                     or source.first_response_at < target.first_response_at):
+    if source.first_response_at and (
+        target.first_response_at is None or source.first_response_at < target.first_response_at
+    ):
         target.first_response_at = source.first_response_at
     _bump(target, at=at)
     target.save(update_fields=["message_count", "agent_reply_count", "first_response_at"])
@@ -706,13 +819,35 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
     source.closed_at = at
     source.solved_at = source.solved_at or at
     source.message_count = 0
-    source.save(update_fields=["merged_into", "status", "status_category", "closed_at",
-                               "solved_at", "message_count"])
-    _event(source, actor, EventKind.MERGED_INTO, at=at, field="merged_into", new=target.number,
-           data={"target": target.number, "messages": moved})
+    source.save(
+        update_fields=[
+            "merged_into",
+            "status",
+            "status_category",
+            "closed_at",
+            "solved_at",
+            "message_count",
+        ]
+    )
+    _event(
+        source,
+        actor,
+        EventKind.MERGED_INTO,
+        at=at,
+        field="merged_into",
+        new=target.number,
+        data={"target": target.number, "messages": moved},
+    )
     _event(source, actor, EventKind.CHANGED, at=at, field="status", old=old_status, new=closed)
-    _event(target, actor, EventKind.MERGED, at=at, field="merged_from", new=source.number,
-           data={"source": source.number, "messages": moved})
+    _event(
+        target,
+        actor,
+        EventKind.MERGED,
+        at=at,
+        field="merged_from",
+        new=source.number,
+        data={"source": source.number, "messages": moved},
+    )
     _changed(source)
     _changed(target)
     return target
@@ -724,9 +859,10 @@ def ticket_link(*, source: Ticket, target: Ticket, kind: str, actor: User) -> Ti
         raise ValidationError({"target": [_("A ticket cannot be linked to itself.")]})
     if kind not in LinkKind.values:
         raise ValidationError({"kind": [_("Choose related or parent.")]})
-    if kind == LinkKind.PARENT and TicketLink.objects.filter(
-        source=target, target=source, kind=LinkKind.PARENT
-    ).exists():
+    if (
+        kind == LinkKind.PARENT
+        and TicketLink.objects.filter(source=target, target=source, kind=LinkKind.PARENT).exists()
+    ):
         raise ValidationError({"target": [_("That ticket is already this ticket's parent.")]})
     link, created = TicketLink.objects.get_or_create(
         source=source, target=target, kind=kind, defaults={"created_by": actor}
@@ -734,8 +870,14 @@ def ticket_link(*, source: Ticket, target: Ticket, kind: str, actor: User) -> Ti
     if created:
         at = clock.now()
         _event(source, actor, EventKind.LINKED, at=at, field=kind, new=target.number)
-        _event(target, actor, EventKind.LINKED, at=at,
-               field="child_of" if kind == LinkKind.PARENT else kind, new=source.number)
+        _event(
+            target,
+            actor,
+            EventKind.LINKED,
+            at=at,
+            field="child_of" if kind == LinkKind.PARENT else kind,
+            new=source.number,
+        )
         _bump(source, at=at)
         _bump(target, at=at)
     return link
@@ -744,10 +886,8 @@ def ticket_link(*, source: Ticket, target: Ticket, kind: str, actor: User) -> Ti
 @transaction.atomic
 def ticket_unlink(*, link: TicketLink, actor: User) -> None:
     at = clock.now()
-    _event(link.source, actor, EventKind.UNLINKED, at=at, field=link.kind,
-           old=link.target.number)
-    _event(link.target, actor, EventKind.UNLINKED, at=at, field=link.kind,
-           old=link.source.number)
+    _event(link.source, actor, EventKind.UNLINKED, at=at, field=link.kind, old=link.target.number)
+    _event(link.target, actor, EventKind.UNLINKED, at=at, field=link.kind, old=link.source.number)
     link.delete()
 
 
@@ -758,13 +898,16 @@ def message_split(*, message: Message, actor: User) -> Ticket:
     if original.messages.count() < 2:
         raise ValidationError(_("A ticket's only message cannot be split out."))
     at = clock.now()
-    requester = message.author if message.author and not message.author.is_agent \
-        else original.requester
+    requester = (
+        message.author if message.author and not message.author.is_agent else original.requester
+    )
     status = status_default(StatusCategory.OPEN)
     ticket = Ticket.objects.create(
         number=counter_next(name="ticket_number"),
-        subject=(_("Split from #%(number)s: %(subject)s")
-                 % {"number": original.number, "subject": original.subject})[:250],
+        subject=(
+            _("Split from #%(number)s: %(subject)s")
+            % {"number": original.number, "subject": original.subject}
+        )[:250],
         ticket_type=original.ticket_type,
         status=status,
         status_category=status.category,
@@ -784,10 +927,18 @@ def message_split(*, message: Message, actor: User) -> Ticket:
     Message.objects.filter(pk=message.pk).update(ticket=ticket)
     Ticket.objects.filter(pk=original.pk).update(message_count=F("message_count") - 1)
     _event(ticket, actor, EventKind.CREATED, at=at, data={"split_from": original.number})
-    _event(original, actor, EventKind.SPLIT, at=at, field="split_into", new=ticket.number,
-           data={"message_id": message.pk})
-    TicketLink.objects.create(source=original, target=ticket, kind=LinkKind.RELATED,
-                              created_by=actor)
+    _event(
+        original,
+        actor,
+        EventKind.SPLIT,
+        at=at,
+        field="split_into",
+        new=ticket.number,
+        data={"message_id": message.pk},
+    )
+    TicketLink.objects.create(
+        source=original, target=ticket, kind=LinkKind.RELATED, created_by=actor
+    )
     _bump(original, at=at)
     _changed(original)
     _changed(ticket)
@@ -800,13 +951,23 @@ def message_split(*, message: Message, actor: User) -> Ticket:
 def macro_context(*, ticket: Ticket, agent: User) -> dict[str, dict[str, object]]:
     requester = ticket.requester
     return {
-        "ticket": {"number": ticket.number, "subject": ticket.subject,
-                   "status": ticket.status.label, "priority": ticket.priority.label},
-        "requester": {"first_name": requester.first_name or requester.display_name,
-                      "last_name": requester.last_name, "name": requester.display_name,
-                      "email": requester.email},
-        "agent": {"first_name": agent.first_name or agent.display_name,
-                  "name": agent.display_name, "email": agent.email},
+        "ticket": {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status.label,
+            "priority": ticket.priority.label,
+        },
+        "requester": {
+            "first_name": requester.first_name or requester.display_name,
+            "last_name": requester.last_name,
+            "name": requester.display_name,
+            "email": requester.email,
+        },
+        "agent": {
+            "first_name": agent.first_name or agent.display_name,
+            "name": agent.display_name,
+            "email": agent.email,
+        },
         "organization": {"name": ticket.organization.name if ticket.organization else ""},
     }
 
@@ -841,29 +1002,46 @@ def macro_changes(*, macro: Macro, actor: User) -> dict[str, Any]:
 
 @transaction.atomic
 def macro_apply(
-    *, macro: Macro, ticket: Ticket, actor: User, body_text: str | None = None,
+    *,
+    macro: Macro,
+    ticket: Ticket,
+    actor: User,
+    body_text: str | None = None,
     expected_version: int | None = None,
 ) -> Message | None:
     """Post the macro's reply (or the agent's edited version of it) and apply its actions."""
     if not actor.is_agent:
         raise PermissionDenied(_("Only agents apply macros."))
-    text = macro_render(macro=macro, ticket=ticket, agent=actor) if body_text is None \
-        else body_text
+    text = macro_render(macro=macro, ticket=ticket, agent=actor) if body_text is None else body_text
     changes = macro_changes(macro=macro, actor=actor)
     status = changes.pop("status", None)
     message = None
     if text.strip():
-        message = message_add(ticket=ticket, author=actor, body_text=text, kind=macro.kind,
-                              status=status, expected_version=expected_version)
+        message = message_add(
+            ticket=ticket,
+            author=actor,
+            body_text=text,
+            kind=macro.kind,
+            status=status,
+            expected_version=expected_version,
+        )
         expected_version = None
     elif status is not None:
         changes["status"] = status
     if changes:
-        ticket_update(ticket=ticket, actor=actor, changes=changes,
-                      expected_version=expected_version)
+        ticket_update(
+            ticket=ticket, actor=actor, changes=changes, expected_version=expected_version
+        )
     Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1)
-    _event(ticket, actor, EventKind.MACRO, at=clock.now(), field="macro", new=macro.name,
-           data={"macro_id": macro.pk})
+    _event(
+        ticket,
+        actor,
+        EventKind.MACRO,
+        at=clock.now(),
+        field="macro",
+        new=macro.name,
+        data={"macro_id": macro.pk},
+    )
     return message
 
 
@@ -873,8 +1051,9 @@ class BulkResult:
     failed: dict[int, str]
 
 
-def tickets_bulk_update(*, tickets: Iterable[Ticket], actor: User,
-                        changes: Mapping[str, Any]) -> BulkResult:
+def tickets_bulk_update(
+    *, tickets: Iterable[Ticket], actor: User, changes: Mapping[str, Any]
+) -> BulkResult:
     """Apply the same change to many tickets; one ticket's refusal does not stop the rest."""
     result = BulkResult(updated=[], failed={})
     for ticket in tickets:
@@ -914,14 +1093,22 @@ def priority_matrix_set(*, cells: Mapping[tuple[str, str], Priority]) -> None:
         )
     for (urgency, impact), priority in cells.items():
         Ticket.objects.filter(
-            urgency=urgency, impact=impact, priority_overridden=False,
+            urgency=urgency,
+            impact=impact,
+            priority_overridden=False,
             status_category__in=OPEN_CATEGORIES,
         ).exclude(priority=priority).update(priority=priority)
 
 
 @transaction.atomic
-def saved_view_save(*, view: SavedView | None, owner: User | None, name: str,
-                    filters: Mapping[str, Any], sort: str = "-updated_at") -> SavedView:
+def saved_view_save(
+    *,
+    view: SavedView | None,
+    owner: User | None,
+    name: str,
+    filters: Mapping[str, Any],
+    sort: str = "-updated_at",
+) -> SavedView:
     from frontdesk.tickets.queues import SORTS, filters_clean
 
     if sort not in SORTS:
@@ -944,8 +1131,9 @@ CONFIG_MODELS = (Status, TicketType, Priority, CustomField, Macro)
 
 
 @transaction.atomic
-def config_record_save(*, instance: Any, fields: Mapping[str, Any],
-                       many: Mapping[str, Iterable[Any]] | None = None) -> Any:
+def config_record_save(
+    *, instance: Any, fields: Mapping[str, Any], many: Mapping[str, Iterable[Any]] | None = None
+) -> Any:
     """Save a configuration record (status, type, priority, custom field, macro).
 
     These carry no business rules beyond their own validation, so one service serves all.

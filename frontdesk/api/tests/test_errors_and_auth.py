@@ -15,28 +15,31 @@ pytestmark = pytest.mark.django_db
 TICKETS = "/api/v1/tickets/"
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"body": "no subject"}, "subject"),
-    ({"subject": "", "body": "x"}, "subject"),
-    ({"subject": "x" * 251, "body": "x"}, "subject"),
-    ({"subject": {"nested": 1}, "body": "x"}, "subject"),
-    ({"subject": "x", "body": "x" * 200_001}, "body"),
-    ({"subject": "x"}, "body"),
-    ({"subject": "x", "body": "x", "urgency": "apocalyptic"}, "urgency"),
-    ({"subject": "x", "body": "x", "ticket_type": "no-such-type"}, "ticket_type"),
-    ({"subject": "x", "body": "x", "ticket_type": ["incident"]}, "ticket_type"),
-    ({"subject": "x", "body": "x", "team": "abc"}, "team"),
-    ({"subject": "x", "body": "x", "team": 10**30}, "team"),
-    ({"subject": "x", "body": "x", "team": 999_999}, "team"),
-    ({"subject": "x", "body": "x", "assignee": True}, "assignee"),
-    ({"subject": "x", "body": "x", "requester": "not-an-email"}, "requester"),
-    ({"subject": "x", "body": "x", "cc": ["ok@example.com", "@@"]}, "cc"),
-    ({"subject": "x", "body": "x", "tags": "one,two"}, "tags"),
-    ({"subject": "x", "body": "x", "tags": ["x" * 61]}, "tags"),
-    ({"subject": "x", "body": "x", "custom_fields": ["a"]}, "custom_fields"),
-    ({"subject": "x", "body": "x", "custom_fields": {"nope": 1}}, "custom_fields.nope"),
-    ({"subject": "x", "body": "x", "stauts": "open"}, "stauts"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"body": "no subject"}, "subject"),
+        ({"subject": "", "body": "x"}, "subject"),
+        ({"subject": "x" * 251, "body": "x"}, "subject"),
+        ({"subject": {"nested": 1}, "body": "x"}, "subject"),
+        ({"subject": "x", "body": "x" * 200_001}, "body"),
+        ({"subject": "x"}, "body"),
+        ({"subject": "x", "body": "x", "urgency": "apocalyptic"}, "urgency"),
+        ({"subject": "x", "body": "x", "ticket_type": "no-such-type"}, "ticket_type"),
+        ({"subject": "x", "body": "x", "ticket_type": ["incident"]}, "ticket_type"),
+        ({"subject": "x", "body": "x", "team": "abc"}, "team"),
+        ({"subject": "x", "body": "x", "team": 10**30}, "team"),
+        ({"subject": "x", "body": "x", "team": 999_999}, "team"),
+        ({"subject": "x", "body": "x", "assignee": True}, "assignee"),
+        ({"subject": "x", "body": "x", "requester": "not-an-email"}, "requester"),
+        ({"subject": "x", "body": "x", "cc": ["ok@example.com", "@@"]}, "cc"),
+        ({"subject": "x", "body": "x", "tags": "one,two"}, "tags"),
+        ({"subject": "x", "body": "x", "tags": ["x" * 61]}, "tags"),
+        ({"subject": "x", "body": "x", "custom_fields": ["a"]}, "custom_fields"),
+        ({"subject": "x", "body": "x", "custom_fields": {"nope": 1}}, "custom_fields.nope"),
+        ({"subject": "x", "body": "x", "stauts": "open"}, "stauts"),
+    ],
+)
 def test_bad_payload_names_the_field(api_as, people, payload, field):
     response = api_as("alice").post(TICKETS, payload, format="json")
     assert response.status_code == 400, response.content
@@ -44,19 +47,22 @@ def test_bad_payload_names_the_field(api_as, people, payload, field):
     assert not Ticket.objects.exists()
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"status": "nope"}, "status"),
-    ({"priority": 3}, "priority"),
-    ({"assignee": 10**20}, "assignee"),
-    ({"assignee": "dana"}, "assignee"),
-    ({"due_at": "soon"}, "due_at"),
-    ({"version": "two"}, "version"),
-    ({"version": 0}, "version"),
-    ({"requester": "x@"}, "requester"),
-    ({"organization": -1}, "organization"),
-    ({"language": "tlh"}, "language"),
-    ({"subject": "   "}, "subject"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"status": "nope"}, "status"),
+        ({"priority": 3}, "priority"),
+        ({"assignee": 10**20}, "assignee"),
+        ({"assignee": "dana"}, "assignee"),
+        ({"due_at": "soon"}, "due_at"),
+        ({"version": "two"}, "version"),
+        ({"version": 0}, "version"),
+        ({"requester": "x@"}, "requester"),
+        ({"organization": -1}, "organization"),
+        ({"language": "tlh"}, "language"),
+        ({"subject": "   "}, "subject"),
+    ],
+)
 def test_bad_patch_names_the_field(api_as, dana_ticket, payload, field):
     response = api_as("alice").patch(f"{TICKETS}{dana_ticket.number}/", payload, format="json")
     assert response.status_code == 400, response.content
@@ -64,28 +70,33 @@ def test_bad_patch_names_the_field(api_as, dana_ticket, payload, field):
 
 
 def test_assigning_a_customer_is_refused_by_the_service(api_as, dana_ticket, people):
-    response = api_as("alice").patch(f"{TICKETS}{dana_ticket.number}/",
-                                     {"assignee": people["dana"].pk}, format="json")
+    response = api_as("alice").patch(
+        f"{TICKETS}{dana_ticket.number}/", {"assignee": people["dana"].pk}, format="json"
+    )
     assert response.status_code == 400
     assert "assignee" in response.json()
 
 
 def test_malformed_json_is_a_400(api_as):
-    response = api_as("dana").generic("POST", TICKETS, '{"subject": "x", ',
-                                      content_type="application/json")
+    response = api_as("dana").generic(
+        "POST", TICKETS, '{"subject": "x", ', content_type="application/json"
+    )
     assert response.status_code == 400
     assert "detail" in response.json()
     not_an_object = api_as("dana").post(TICKETS, ["subject"], format="json")
     assert not_an_object.status_code == 400
 
 
-@pytest.mark.parametrize("cursor", [
-    "garbage!!",
-    base64.b64encode(b"p=abc").decode(),
-    base64.b64encode(b"p=" + b"9" * 40).decode(),
-    base64.b64encode(b"o=-5&p=1").decode(),
-    base64.b64encode(b"r=x").decode(),
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!!",
+        base64.b64encode(b"p=abc").decode(),
+        base64.b64encode(b"p=" + b"9" * 40).decode(),
+        base64.b64encode(b"o=-5&p=1").decode(),
+        base64.b64encode(b"r=x").decode(),
+    ],
+)
 def test_bad_cursor_is_a_400_naming_cursor(api_as, dana_ticket, cursor):
     response = api_as("alice").get(TICKETS, {"cursor": cursor})
     assert response.status_code == 400, response.content
@@ -143,5 +154,4 @@ def test_session_login_works_too_with_csrf(people, dana_ticket):
     client.force_login(people["dana"])
     assert client.get(TICKETS).status_code == 200
     # A session is a browser: unsafe methods need the CSRF token.
-    assert client.post(TICKETS, {"subject": "x", "body": "y"},
-                       format="json").status_code == 403
+    assert client.post(TICKETS, {"subject": "x", "body": "y"}, format="json").status_code == 403

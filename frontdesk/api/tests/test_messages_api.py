@@ -17,9 +17,11 @@ def messages_url(ticket) -> str:
 
 
 def test_note_is_hidden_from_customer(api_as, dana_ticket):
-    note = api_as("alice").post(messages_url(dana_ticket),
-                                {"body": "Customer is on the old firmware", "kind": "note"},
-                                format="json")
+    note = api_as("alice").post(
+        messages_url(dana_ticket),
+        {"body": "Customer is on the old firmware", "kind": "note"},
+        format="json",
+    )
     assert note.status_code == 201, note.content
     assert note.json()["kind"] == "note"
 
@@ -31,35 +33,42 @@ def test_note_is_hidden_from_customer(api_as, dana_ticket):
 
 
 def test_customer_cannot_write_internal_note(api_as, dana_ticket):
-    response = api_as("dana").post(messages_url(dana_ticket), {"body": "psst", "kind": "note"},
-                                   format="json")
+    response = api_as("dana").post(
+        messages_url(dana_ticket), {"body": "psst", "kind": "note"}, format="json"
+    )
     assert response.status_code == 403
     assert not Message.objects.filter(kind=MessageKind.NOTE).exists()
 
 
 def test_outsiders_get_404_for_the_conversation(api_as, dana_ticket):
     assert api_as("erik").get(messages_url(dana_ticket)).status_code == 404
-    assert api_as("carol").post(messages_url(dana_ticket), {"body": "hi"},
-                                format="json").status_code == 404
+    assert (
+        api_as("carol").post(messages_url(dana_ticket), {"body": "hi"}, format="json").status_code
+        == 404
+    )
 
 
 def test_agent_reply_with_status_opens_pending(api_as, dana_ticket):
-    response = api_as("alice").post(messages_url(dana_ticket),
-                                    {"body": "Which model?", "status": "pending"}, format="json")
+    response = api_as("alice").post(
+        messages_url(dana_ticket), {"body": "Which model?", "status": "pending"}, format="json"
+    )
     assert response.status_code == 201
     dana_ticket.refresh_from_db()
     assert dana_ticket.status.slug == "pending"
     assert dana_ticket.first_response_at is not None
-    refused = api_as("dana").post(messages_url(dana_ticket), {"body": "x", "status": "solved"},
-                                  format="json")
+    refused = api_as("dana").post(
+        messages_url(dana_ticket), {"body": "x", "status": "solved"}, format="json"
+    )
     assert refused.status_code == 400 and "status" in refused.json()
 
 
 def test_customer_reply_with_attachment_has_download_url(api_as, dana_ticket, people, client):
     upload = SimpleUploadedFile("screen.png", PNG, content_type="image/png")
-    response = api_as("dana").post(messages_url(dana_ticket),
-                                   {"body": "Here is a screenshot", "attachments": [upload]},
-                                   format="multipart")
+    response = api_as("dana").post(
+        messages_url(dana_ticket),
+        {"body": "Here is a screenshot", "attachments": [upload]},
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
     attachment = response.json()["attachments"][0]
     assert attachment["filename"] == "screen.png"
@@ -76,9 +85,9 @@ def test_customer_reply_with_attachment_has_download_url(api_as, dana_ticket, pe
 
 def test_blocked_attachment_names_the_field(api_as, dana_ticket):
     upload = SimpleUploadedFile("setup.exe", b"MZ...", content_type="application/octet-stream")
-    response = api_as("dana").post(messages_url(dana_ticket),
-                                   {"body": "run this", "attachments": [upload]},
-                                   format="multipart")
+    response = api_as("dana").post(
+        messages_url(dana_ticket), {"body": "run this", "attachments": [upload]}, format="multipart"
+    )
     assert response.status_code == 400
     assert "attachments" in response.json()
 
@@ -87,10 +96,12 @@ def test_customer_reply_on_closed_ticket_starts_follow_up(api_as, dana_ticket, p
     from frontdesk.tickets.models import Status
     from frontdesk.tickets.services import ticket_update
 
-    ticket_update(ticket=dana_ticket, actor=people["alice"],
-                  changes={"status": Status.objects.get(slug="closed")})
-    response = api_as("dana").post(messages_url(dana_ticket), {"body": "It is back"},
-                                   format="json")
+    ticket_update(
+        ticket=dana_ticket,
+        actor=people["alice"],
+        changes={"status": Status.objects.get(slug="closed")},
+    )
+    response = api_as("dana").post(messages_url(dana_ticket), {"body": "It is back"}, format="json")
     assert response.status_code == 201
     assert response.json()["ticket"] != dana_ticket.number
 
@@ -98,9 +109,11 @@ def test_customer_reply_on_closed_ticket_starts_follow_up(api_as, dana_ticket, p
 def test_message_list_query_count_is_fixed(api_as, dana_ticket, django_assert_max_num_queries):
     client = api_as("alice")
     for n in range(15):
-        client.post(messages_url(dana_ticket),
-                    {"body": f"update {n}", "attachments": [
-                        SimpleUploadedFile(f"log{n}.txt", b"line")]}, format="multipart")
+        client.post(
+            messages_url(dana_ticket),
+            {"body": f"update {n}", "attachments": [SimpleUploadedFile(f"log{n}.txt", b"line")]},
+            format="multipart",
+        )
     # token, ticket, team ids, messages with authors, attachments.
     with django_assert_max_num_queries(6):
         assert len(client.get(messages_url(dana_ticket)).json()["results"]) == 16

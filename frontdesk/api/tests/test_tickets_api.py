@@ -22,16 +22,20 @@ def numbers(response) -> list[int]:
 
 
 def test_customer_opens_ticket_for_herself_through_api(api_as, people):
-    response = api_as("dana").post(TICKETS, {"subject": "VPN down", "body": "Since 9am.",
-                                              "urgency": "high"}, format="json")
+    response = api_as("dana").post(
+        TICKETS, {"subject": "VPN down", "body": "Since 9am.", "urgency": "high"}, format="json"
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     ticket = Ticket.objects.get(number=data["number"])
     assert ticket.requester == people["dana"]
     assert ticket.channel == Channel.API
     assert ticket.organization == people["acme"]
-    assert data["requester"] == {"id": people["dana"].pk, "email": "dana@example.com",
-                                 "name": "Dana Scully"}
+    assert data["requester"] == {
+        "id": people["dana"].pk,
+        "email": "dana@example.com",
+        "name": "Dana Scully",
+    }
     assert data["version"] == 1
     assert data["status_category"] == "new"
     assert "team" not in data and "tags" not in data  # the portal's view of a ticket
@@ -40,12 +44,22 @@ def test_customer_opens_ticket_for_herself_through_api(api_as, people):
 
 
 def test_agent_opens_ticket_for_new_customer_with_team_assignee_tags_and_cc(api_as, people):
-    response = api_as("alice").post(TICKETS, {
-        "subject": "Caller cannot print", "body": "Logged from a phone call.",
-        "requester": "New.Person@Acme.example", "requester_name": "New Person",
-        "team": people["l1"].pk, "assignee": people["bob"].pk, "tags": ["Printer", "phone"],
-        "cc": ["dan@acme.example"], "ticket_type": "incident", "impact": "high",
-    }, format="json")
+    response = api_as("alice").post(
+        TICKETS,
+        {
+            "subject": "Caller cannot print",
+            "body": "Logged from a phone call.",
+            "requester": "New.Person@Acme.example",
+            "requester_name": "New Person",
+            "team": people["l1"].pk,
+            "assignee": people["bob"].pk,
+            "tags": ["Printer", "phone"],
+            "cc": ["dan@acme.example"],
+            "ticket_type": "incident",
+            "impact": "high",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     newcomer = User.objects.get(email="new.person@acme.example")
@@ -60,9 +74,11 @@ def test_agent_opens_ticket_for_new_customer_with_team_assignee_tags_and_cc(api_
 
 
 def test_customer_cannot_set_agent_only_fields(api_as, people):
-    response = api_as("dana").post(TICKETS, {"subject": "x", "body": "y",
-                                              "team": people["l1"].pk, "tags": ["vip"]},
-                                   format="json")
+    response = api_as("dana").post(
+        TICKETS,
+        {"subject": "x", "body": "y", "team": people["l1"].pk, "tags": ["vip"]},
+        format="json",
+    )
     assert response.status_code == 400
     assert set(response.json()) == {"team", "tags"}
     assert not Ticket.objects.exists()
@@ -99,16 +115,22 @@ def test_ticket_list_filters(api_as, make_ticket, people):
 
     assert numbers(alice.get(TICKETS, {"assignee": "me"})) == [mine.number]
     assert numbers(alice.get(TICKETS, {"assignee": "none", "priority": "urgent"})) == [
-        printer.number]
+        printer.number
+    ]
     assert numbers(alice.get(TICKETS, {"tag": "hardware"})) == [printer.number]
     assert numbers(alice.get(TICKETS, {"status_category": "new,pending"})) == [
-        old.number, printer.number]
+        old.number,
+        printer.number,
+    ]
     assert numbers(alice.get(TICKETS, {"status_category": "open"})) == [mine.number]
     since = (printer.created_at - timedelta(days=1)).isoformat()
     assert old.number not in numbers(alice.get(TICKETS, {"created_after": since}))
     assert numbers(alice.get(TICKETS, {"requester": people["erik"].pk})) == []
     assert numbers(alice.get(TICKETS, {"sort": "number"})) == [
-        printer.number, mine.number, old.number]
+        printer.number,
+        mine.number,
+        old.number,
+    ]
 
 
 def test_search_by_number_respects_visibility(api_as, make_ticket, people):
@@ -117,19 +139,22 @@ def test_search_by_number_respects_visibility(api_as, make_ticket, people):
     assert numbers(api_as("erik").get(TICKETS, {"q": f"#{danas.number}"})) == []
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"priority": "nope"}, "priority"),
-    ({"ticket_type": "nope"}, "ticket_type"),
-    ({"status_category": "sleeping"}, "status_category"),
-    ({"channel": "pigeon"}, "channel"),
-    ({"assignee": "someone"}, "assignee"),
-    ({"team": "1; DROP TABLE"}, "team"),
-    ({"requester": "9" * 40}, "requester"),
-    ({"organization": "١٢"}, "organization"),
-    ({"updated_after": "yesterday"}, "updated_after"),
-    ({"created_after": "99999-01-01"}, "created_after"),
-    ({"sort": "subject"}, "sort"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"priority": "nope"}, "priority"),
+        ({"ticket_type": "nope"}, "ticket_type"),
+        ({"status_category": "sleeping"}, "status_category"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"assignee": "someone"}, "assignee"),
+        ({"team": "1; DROP TABLE"}, "team"),
+        ({"requester": "9" * 40}, "requester"),
+        ({"organization": "١٢"}, "organization"),
+        ({"updated_after": "yesterday"}, "updated_after"),
+        ({"created_after": "99999-01-01"}, "created_after"),
+        ({"sort": "subject"}, "sort"),
+    ],
+)
 def test_bad_filter_names_the_parameter(api_as, dana_ticket, params, field):
     response = api_as("alice").get(TICKETS, params)
     assert response.status_code == 400, response.content
@@ -152,10 +177,17 @@ def test_ticket_list_query_count_is_fixed(api_as, make_ticket, people, django_as
 
 
 def test_agent_changes_ticket_with_patch_through_the_service(api_as, dana_ticket, people):
-    response = api_as("alice").patch(f"{TICKETS}{dana_ticket.number}/", {
-        "priority": "urgent", "assignee": people["alice"].pk, "add_tags": ["vip"],
-        "status": "pending", "version": dana_ticket.version,
-    }, format="json")
+    response = api_as("alice").patch(
+        f"{TICKETS}{dana_ticket.number}/",
+        {
+            "priority": "urgent",
+            "assignee": people["alice"].pk,
+            "add_tags": ["vip"],
+            "status": "pending",
+            "version": dana_ticket.version,
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["priority"] == "urgent" and data["priority_overridden"] is True
@@ -163,16 +195,17 @@ def test_agent_changes_ticket_with_patch_through_the_service(api_as, dana_ticket
     assert data["status"] == "pending"
     assert data["tags"] == ["vip"]
     assert data["version"] == dana_ticket.version + 1
-    fields = set(dana_ticket.events.filter(kind=EventKind.CHANGED).values_list("field",
-                                                                              flat=True))
+    fields = set(dana_ticket.events.filter(kind=EventKind.CHANGED).values_list("field", flat=True))
     assert {"priority", "assignee", "status", "tags"} <= fields
 
 
 def test_stale_version_gets_409(api_as, dana_ticket, people):
     ticket_update(ticket=dana_ticket, actor=people["bob"], changes={"urgency": "high"})
-    response = api_as("alice").patch(f"{TICKETS}{dana_ticket.number}/",
-                                     {"subject": "Mine now", "version": dana_ticket.version},
-                                     format="json")
+    response = api_as("alice").patch(
+        f"{TICKETS}{dana_ticket.number}/",
+        {"subject": "Mine now", "version": dana_ticket.version},
+        format="json",
+    )
     assert response.status_code == 409
     assert response.json()["version"] == dana_ticket.version + 1
     dana_ticket.refresh_from_db()
@@ -189,8 +222,9 @@ def test_customer_cannot_patch_but_outsider_gets_404(api_as, dana_ticket):
 
 def test_agent_merges_ticket_into_another(api_as, make_ticket):
     source, target = make_ticket(subject="dup"), make_ticket(subject="main")
-    response = api_as("alice").post(f"{TICKETS}{source.number}/merge/",
-                                    {"into": target.number}, format="json")
+    response = api_as("alice").post(
+        f"{TICKETS}{source.number}/merge/", {"into": target.number}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["number"] == target.number
     source.refresh_from_db()
@@ -202,27 +236,42 @@ def test_merge_into_invisible_or_missing_ticket_names_the_field(api_as, make_tic
     source, hidden = make_ticket(), make_ticket(team="l2")
     client = api_as("alice")
     for into in (hidden.number, 999_999, source.number):
-        response = client.post(f"{TICKETS}{source.number}/merge/", {"into": into},
-                               format="json")
+        response = client.post(f"{TICKETS}{source.number}/merge/", {"into": into}, format="json")
         assert response.status_code == 400
         assert "into" in response.json()
-    assert api_as("dana").post(f"{TICKETS}{source.number}/merge/", {"into": hidden.number},
-                               format="json").status_code == 403
+    assert (
+        api_as("dana")
+        .post(f"{TICKETS}{source.number}/merge/", {"into": hidden.number}, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_agent_links_tickets_and_customer_sees_only_visible_links(api_as, make_ticket, people):
     parent = make_ticket(subject="Outage")
     child = make_ticket(subject="Erik's outage", requester=people["erik"])
-    response = api_as("alice").post(f"{TICKETS}{parent.number}/links/",
-                                    {"ticket": child.number, "kind": "parent"}, format="json")
+    response = api_as("alice").post(
+        f"{TICKETS}{parent.number}/links/",
+        {"ticket": child.number, "kind": "parent"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     assert response.json()["ticket"] == child.number
     links = api_as("alice").get(f"{TICKETS}{parent.number}/links/").json()
-    assert links == [{"relation": "parent of", "ticket": child.number,
-                      "subject": "Erik's outage", "status_category": "new"}]
+    assert links == [
+        {
+            "relation": "parent of",
+            "ticket": child.number,
+            "subject": "Erik's outage",
+            "status_category": "new",
+        }
+    ]
     assert api_as("dana").get(f"{TICKETS}{parent.number}/links/").json() == []
-    bad = api_as("alice").post(f"{TICKETS}{parent.number}/links/",
-                               {"ticket": parent.number, "kind": "sibling"}, format="json")
+    bad = api_as("alice").post(
+        f"{TICKETS}{parent.number}/links/",
+        {"ticket": parent.number, "kind": "sibling"},
+        format="json",
+    )
     assert bad.status_code == 400 and "kind" in bad.json()
 
 

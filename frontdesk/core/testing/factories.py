@@ -36,7 +36,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
-PASSWORD = "secret-pass-123"
+PASSWORD = "secret-pass-123"  # noqa: S105 - test fixture
 
 
 def personas_create() -> dict[str, object]:
@@ -48,22 +48,45 @@ def personas_create() -> dict[str, object]:
     l1.escalates_to = l2
     l1.save()
     people = {
-        "dana": UserFactory(email="dana@example.com", first_name="Dana", last_name="Scully",
-                            organization=acme, is_org_manager=True),
-        "dan": UserFactory(email="dan@acme.example", first_name="Dan", last_name="Acme",
-                           organization=acme),
-        "erik": UserFactory(email="erik@example.org", first_name="Erik", last_name="Lind",
-                            organization=globex, language="sv"),
-        "alice": UserFactory(email="alice@example.com", first_name="Alice", last_name="Agent",
-                             role=Role.AGENT),
-        "bob": UserFactory(email="bob@example.com", first_name="Bob", last_name="Agent",
-                           role=Role.AGENT),
-        "carol": UserFactory(email="carol@example.com", first_name="Carol", last_name="Outside",
-                             role=Role.AGENT),
-        "sam": UserFactory(email="supervisor@example.com", first_name="Sam",
-                           last_name="Supervisor", role=Role.SUPERVISOR),
-        "ada": UserFactory(email="admin@example.com", first_name="Ada", last_name="Admin",
-                           role=Role.ADMIN, is_staff=True),
+        "dana": UserFactory(
+            email="dana@example.com",
+            first_name="Dana",
+            last_name="Scully",
+            organization=acme,
+            is_org_manager=True,
+        ),
+        "dan": UserFactory(
+            email="dan@acme.example", first_name="Dan", last_name="Acme", organization=acme
+        ),
+        "erik": UserFactory(
+            email="erik@example.org",
+            first_name="Erik",
+            last_name="Lind",
+            organization=globex,
+            language="sv",
+        ),
+        "alice": UserFactory(
+            email="alice@example.com", first_name="Alice", last_name="Agent", role=Role.AGENT
+        ),
+        "bob": UserFactory(
+            email="bob@example.com", first_name="Bob", last_name="Agent", role=Role.AGENT
+        ),
+        "carol": UserFactory(
+            email="carol@example.com", first_name="Carol", last_name="Outside", role=Role.AGENT
+        ),
+        "sam": UserFactory(
+            email="supervisor@example.com",
+            first_name="Sam",
+            last_name="Supervisor",
+            role=Role.SUPERVISOR,
+        ),
+        "ada": UserFactory(
+            email="admin@example.com",
+            first_name="Ada",
+            last_name="Admin",
+            role=Role.ADMIN,
+            is_staff=True,
+        ),
     }
     TeamMembership.objects.create(team=l1, user=people["alice"])
     TeamMembership.objects.create(team=l1, user=people["bob"], is_lead=True)

@@ -66,8 +66,9 @@ def test_agent_reply_sets_first_response_once_and_opens_ticket(make_ticket, peop
 
 def test_internal_note_does_not_count_as_first_response(make_ticket, people):
     ticket = make_ticket()
-    message_add(ticket=ticket, author=people["alice"], body_text="Checking logs",
-                kind=MessageKind.NOTE)
+    message_add(
+        ticket=ticket, author=people["alice"], body_text="Checking logs", kind=MessageKind.NOTE
+    )
     ticket.refresh_from_db()
     assert ticket.first_response_at is None
 
@@ -80,8 +81,9 @@ def test_customer_cannot_write_internal_note(make_ticket, people):
 
 def test_customer_reply_reopens_solved_ticket(make_ticket, people):
     ticket = make_ticket()
-    ticket_update(ticket=ticket, actor=people["alice"],
-                  changes={"status": Status.objects.get(slug="solved")})
+    ticket_update(
+        ticket=ticket, actor=people["alice"], changes={"status": Status.objects.get(slug="solved")}
+    )
     message_add(ticket=ticket, author=people["dana"], body_text="Broken again")
     ticket.refresh_from_db()
     assert ticket.status_category == StatusCategory.OPEN
@@ -91,8 +93,9 @@ def test_customer_reply_reopens_solved_ticket(make_ticket, people):
 
 def test_customer_reply_on_closed_ticket_opens_linked_follow_up(make_ticket, people):
     ticket = make_ticket(subject="VPN down")
-    ticket_update(ticket=ticket, actor=people["alice"],
-                  changes={"status": Status.objects.get(slug="closed")})
+    ticket_update(
+        ticket=ticket, actor=people["alice"], changes={"status": Status.objects.get(slug="closed")}
+    )
     message = message_add(ticket=ticket, author=people["dana"], body_text="Down again")
     assert message.ticket_id != ticket.pk
     assert message.ticket.subject == "Follow-up: VPN down"
@@ -101,54 +104,76 @@ def test_customer_reply_on_closed_ticket_opens_linked_follow_up(make_ticket, peo
 
 def test_html_body_is_sanitized(make_ticket, people):
     ticket = make_ticket()
-    message = message_add(ticket=ticket, author=people["dana"], body_text="",
-                          body_html='<p onclick="x()">Hi<script>alert(1)</script></p>')
+    message = message_add(
+        ticket=ticket,
+        author=people["dana"],
+        body_text="",
+        body_html='<p onclick="x()">Hi<script>alert(1)</script></p>',
+    )
     assert "script" not in message.body_html
     assert "onclick" not in message.body_html
     assert message.body_text == "Hi"
 
 
 def test_required_on_solve_field_blocks_solving_until_filled(make_ticket, people):
-    CustomField.objects.create(key="root_cause", label="Root cause", field_type="choice",
-                               choices=["hardware", "software"], required_on_solve=True)
+    CustomField.objects.create(
+        key="root_cause",
+        label="Root cause",
+        field_type="choice",
+        choices=["hardware", "software"],
+        required_on_solve=True,
+    )
     ticket = make_ticket()
     solved = Status.objects.get(slug="solved")
     with pytest.raises(ValidationError) as excinfo:
         ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
     assert "custom_fields.root_cause" in excinfo.value.message_dict
-    ticket_update(ticket=ticket, actor=people["alice"],
-                  changes={"status": solved, "custom_fields": {"root_cause": "hardware"}})
+    ticket_update(
+        ticket=ticket,
+        actor=people["alice"],
+        changes={"status": solved, "custom_fields": {"root_cause": "hardware"}},
+    )
     ticket.refresh_from_db()
     assert ticket.status_category == StatusCategory.SOLVED
     assert ticket.custom_fields == {"root_cause": "hardware"}
 
 
 def test_custom_field_rejects_value_outside_choices(make_ticket, people):
-    CustomField.objects.create(key="product", label="Product", field_type="choice",
-                               choices=["app", "api"])
+    CustomField.objects.create(
+        key="product", label="Product", field_type="choice", choices=["app", "api"]
+    )
     ticket = make_ticket()
     with pytest.raises(ValidationError) as excinfo:
-        ticket_update(ticket=ticket, actor=people["alice"],
-                      changes={"custom_fields": {"product": "toaster"}})
+        ticket_update(
+            ticket=ticket, actor=people["alice"], changes={"custom_fields": {"product": "toaster"}}
+        )
     assert "custom_fields.product" in excinfo.value.message_dict
 
 
 def test_stale_version_is_refused_with_clear_message(make_ticket, people):
     ticket = make_ticket()
     loaded_version = ticket.version
-    ticket_assign(ticket=ticket, agent=people["bob"], actor=people["bob"],
-                  expected_version=loaded_version)
+    ticket_assign(
+        ticket=ticket, agent=people["bob"], actor=people["bob"], expected_version=loaded_version
+    )
     with pytest.raises(TicketConflict, match="changed ticket"):
-        ticket_assign(ticket=ticket, agent=people["alice"], actor=people["alice"],
-                      expected_version=loaded_version)
+        ticket_assign(
+            ticket=ticket,
+            agent=people["alice"],
+            actor=people["alice"],
+            expected_version=loaded_version,
+        )
     ticket.refresh_from_db()
     assert ticket.assignee == people["bob"]
 
 
 def test_agent_priority_override_survives_urgency_change_until_reset(make_ticket, people):
     ticket = make_ticket()
-    ticket_update(ticket=ticket, actor=people["alice"],
-                  changes={"priority": Priority.objects.get(slug="urgent")})
+    ticket_update(
+        ticket=ticket,
+        actor=people["alice"],
+        changes={"priority": Priority.objects.get(slug="urgent")},
+    )
     ticket_update(ticket=ticket, actor=people["alice"], changes={"urgency": "low"})
     ticket.refresh_from_db()
     assert ticket.priority.slug == "urgent"
@@ -166,8 +191,11 @@ def test_admin_matrix_change_recomputes_open_tickets(make_ticket):
 
 def test_every_change_is_an_event_with_old_and_new(make_ticket, people):
     ticket = make_ticket()
-    events = ticket_update(ticket=ticket, actor=people["alice"],
-                           changes={"assignee": people["alice"], "add_tags": ["vpn"]})
+    events = ticket_update(
+        ticket=ticket,
+        actor=people["alice"],
+        changes={"assignee": people["alice"], "add_tags": ["vpn"]},
+    )
     fields = {(e.field, e.old_value, e.new_value) for e in events}
     assert ("assignee", "", "alice@example.com") in fields
     assert ("tags", "", "vpn") in fields
@@ -207,9 +235,11 @@ def test_parent_link_cannot_be_circular(make_ticket, people):
 def test_macro_fills_placeholders_and_sets_fields(make_ticket, people):
     ticket = make_ticket()
     macro = Macro.objects.create(
-        name="Reset link", body="Hi {{requester.first_name}}, ticket {{ticket.number}} "
+        name="Reset link",
+        body="Hi {{requester.first_name}}, ticket {{ticket.number}} "
         "is handled by {{agent.first_name}}. {{unknown.thing}}",
-        actions={"status": "pending", "add_tags": ["password"], "assignee": "me"})
+        actions={"status": "pending", "add_tags": ["password"], "assignee": "me"},
+    )
     text = macro_render(macro=macro, ticket=ticket, agent=people["alice"])
     assert text.startswith(f"Hi Dana, ticket {ticket.number} is handled by Alice.")
     assert "{{unknown.thing}}" in text
@@ -222,13 +252,17 @@ def test_macro_fills_placeholders_and_sets_fields(make_ticket, people):
 
 
 def test_bulk_update_reports_refusals_and_applies_the_rest(make_ticket, people):
-    CustomField.objects.create(key="cause", label="Cause", field_type="text",
-                               required_on_solve=True)
+    CustomField.objects.create(
+        key="cause", label="Cause", field_type="text", required_on_solve=True
+    )
     ok = make_ticket()
     blocked = make_ticket()
     ticket_update(ticket=ok, actor=people["alice"], changes={"custom_fields": {"cause": "x"}})
-    result = tickets_bulk_update(tickets=[ok, blocked], actor=people["alice"],
-                                 changes={"status": Status.objects.get(slug="solved")})
+    result = tickets_bulk_update(
+        tickets=[ok, blocked],
+        actor=people["alice"],
+        changes={"status": Status.objects.get(slug="solved")},
+    )
     assert result.updated == [ok.number]
     assert blocked.number in result.failed
 
@@ -240,25 +274,43 @@ def test_customer_solves_then_reopens_within_window_but_not_after(make_ticket, p
     ticket.refresh_from_db()
     assert ticket.status_category == StatusCategory.OPEN
     ticket_set_status_by_requester(ticket=ticket, actor=people["dana"], solve=True)
-    with time_machine.travel(ticket.updated_at + timedelta(days=30)), \
-            pytest.raises(ValidationError):
+    with (
+        time_machine.travel(ticket.updated_at + timedelta(days=30)),
+        pytest.raises(ValidationError),
+    ):
         ticket_set_status_by_requester(ticket=ticket, actor=people["dana"], solve=False)
 
 
 def test_attachments_are_deduplicated_and_dangerous_types_refused(make_ticket, people):
     ticket = make_ticket()
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
-    one = message_add(ticket=ticket, author=people["dana"], body_text="a",
-                      attachments=[IncomingFile(name="shot.png", content=png)])
-    two = message_add(ticket=ticket, author=people["dana"], body_text="b",
-                      attachments=[IncomingFile(name="../../copy.png", content=png)])
+    one = message_add(
+        ticket=ticket,
+        author=people["dana"],
+        body_text="a",
+        attachments=[IncomingFile(name="shot.png", content=png)],
+    )
+    two = message_add(
+        ticket=ticket,
+        author=people["dana"],
+        body_text="b",
+        attachments=[IncomingFile(name="../../copy.png", content=png)],
+    )
     a1, a2 = one.attachments.get(), two.attachments.get()
     assert a1.blob_id == a2.blob_id
     assert a2.filename == "copy.png"
     with pytest.raises(ValidationError):
-        message_add(ticket=ticket, author=people["dana"], body_text="c",
-                    attachments=[IncomingFile(name="setup.exe", content=b"MZ")])
+        message_add(
+            ticket=ticket,
+            author=people["dana"],
+            body_text="c",
+            attachments=[IncomingFile(name="setup.exe", content=b"MZ")],
+        )
     with pytest.raises(ValidationError):
-        message_add(ticket=ticket, author=people["dana"], body_text="d",
-                    attachments=[IncomingFile(name="fake.png", content=b"<html>")])
+        message_add(
+            ticket=ticket,
+            author=people["dana"],
+            body_text="d",
+            attachments=[IncomingFile(name="fake.png", content=b"<html>")],
+        )
     assert Ticket.objects.get(pk=ticket.pk).message_count == 3

@@ -26,10 +26,20 @@ from frontdesk.tickets.models import Channel, Macro, MessageKind, Status, Ticket
 from frontdesk.tickets.services import message_add, message_receive, ticket_update
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data"
-STATUS_SLUG = {"new": "new", "open": "open", "pending": "pending", "on_hold": "on-hold",
-               "solved": "solved", "closed": "closed"}
-TYPE_SLUG = {"incident": "incident", "service_request": "service-request",
-             "question": "question", "problem": "problem"}
+STATUS_SLUG = {
+    "new": "new",
+    "open": "open",
+    "pending": "pending",
+    "on_hold": "on-hold",
+    "solved": "solved",
+    "closed": "closed",
+}
+TYPE_SLUG = {
+    "incident": "incident",
+    "service_request": "service-request",
+    "question": "question",
+    "problem": "problem",
+}
 
 
 class Command(BaseCommand):
@@ -55,42 +65,57 @@ class Command(BaseCommand):
                 self._ticket(item, now=now, teams=teams, staff=staff, people=people)
         # The job worker would index each ticket too; doing it here makes search work at once.
         search_reindex()
-        self.stdout.write(self.style.SUCCESS(
-            f"Loaded {len(staff)} staff, {len(people)} customers, {len(tickets)} tickets."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {len(staff)} staff, {len(people)} customers, {len(tickets)} tickets."
+            )
+        )
 
     def _teams(self) -> dict[str, Team]:
         l2 = Team.objects.filter(name="L2").first() or team_save(team=None, name="L2", tier="L2")
         l1 = Team.objects.filter(name="L1").first() or team_save(
-            team=None, name="L1", tier="L1", escalates_to=l2)
+            team=None, name="L1", tier="L1", escalates_to=l2
+        )
         return {"L1": l1, "L2": l2}
 
     def _staff(self, teams: dict[str, Team]) -> dict[str, User]:
         staff = {}
         for email, first, last, role, team_names in STAFF:
             user = User.objects.filter(email=email).first() or user_create(
-                email=email, first_name=first, last_name=last, role=role, password=PASSWORD,
-                language="en")
+                email=email,
+                first_name=first,
+                last_name=last,
+                role=role,
+                password=PASSWORD,
+                language="en",
+            )
             for name in team_names:
                 TeamMembership.objects.get_or_create(
-                    team=teams[name], user=user, defaults={"is_lead": role == "supervisor"})
+                    team=teams[name], user=user, defaults={"is_lead": role == "supervisor"}
+                )
             staff[email] = user
         return staff
 
     def _customers(self, data: dict) -> dict[str, User]:
         orgs = {
-            org["name"]: organization_save(organization=None, name=org["name"],
-                                           domains=org.get("domains", []))
+            org["name"]: organization_save(
+                organization=None, name=org["name"], domains=org.get("domains", [])
+            )
             for org in data["organizations"]
         }
         people = {}
         for person in data["customers"]:
-            people[person["email"]] = User.objects.filter(email=person["email"]).first() \
-                or user_create(
-                    email=person["email"], first_name=person["first_name"],
-                    last_name=person.get("last_name", ""),
-                    organization=orgs.get(person.get("organization") or ""),
-                    is_org_manager=bool(person.get("org_manager")),
-                    language=person.get("language", "en"), password=PASSWORD)
+            people[person["email"]] = User.objects.filter(
+                email=person["email"]
+            ).first() or user_create(
+                email=person["email"],
+                first_name=person["first_name"],
+                last_name=person.get("last_name", ""),
+                organization=orgs.get(person.get("organization") or ""),
+                is_org_manager=bool(person.get("org_manager")),
+                language=person.get("language", "en"),
+                password=PASSWORD,
+            )
         return people
 
     def _macros(self, teams: dict[str, Team]) -> None:
@@ -100,48 +125,69 @@ class Command(BaseCommand):
                 actions["team"] = teams[actions["team"]].pk
             if actions.get("assignee") is None:
                 actions.pop("assignee", None)
-            Macro.objects.get_or_create(name=spec["name"], defaults={
-                "body": spec["body"], "actions": actions,
-                "kind": spec.get("kind", MessageKind.PUBLIC)})
+            Macro.objects.get_or_create(
+                name=spec["name"],
+                defaults={
+                    "body": spec["body"],
+                    "actions": actions,
+                    "kind": spec.get("kind", MessageKind.PUBLIC),
+                },
+            )
 
     def _ticket(self, item: dict, *, now, teams, staff, people) -> None:  # type: ignore[no-untyped-def]
-        created = now - timedelta(days=item["age_days"], minutes=zlib.crc32(item["subject"].encode()) % 600)
+        created = now - timedelta(
+            days=item["age_days"], minutes=zlib.crc32(item["subject"].encode()) % 600
+        )
         requester = people[item["requester"]]
         assignee = staff.get(item.get("assignee") or "")
         messages = item["messages"]
         first = messages[0]
-        message = message_receive(inbound=InboundMessage(
-            channel=Channel(item["channel"]),
-            author=requester,
-            subject=item["subject"],
-            body_text=first["body"],
-            ticket_type=TicketType.objects.get(slug=TYPE_SLUG[item["type"]]),
-            urgency=item["urgency"],
-            impact=item["impact"],
-            tags=item.get("tags", []),
-            cc=[people[e] for e in item.get("cc", []) if e in people],
-            team=teams[item["team"]],
-            language=item.get("language", "en"),
-            received_at=created,
-        ))
+        message = message_receive(
+            inbound=InboundMessage(
+                channel=Channel(item["channel"]),
+                author=requester,
+                subject=item["subject"],
+                body_text=first["body"],
+                ticket_type=TicketType.objects.get(slug=TYPE_SLUG[item["type"]]),
+                urgency=item["urgency"],
+                impact=item["impact"],
+                tags=item.get("tags", []),
+                cc=[people[e] for e in item.get("cc", []) if e in people],
+                team=teams[item["team"]],
+                language=item.get("language", "en"),
+                received_at=created,
+            )
+        )
         ticket = message.ticket
         agent = assignee or staff["alice@example.com"]
         if assignee is not None:
-            ticket_update(ticket=ticket, actor=assignee, changes={"assignee": assignee},
-                          at=created + timedelta(minutes=1))
+            ticket_update(
+                ticket=ticket,
+                actor=assignee,
+                changes={"assignee": assignee},
+                at=created + timedelta(minutes=1),
+            )
         last = created
         for entry in messages[1:]:
             at = min(created + timedelta(minutes=entry["after_minutes"]), now)
             last = max(last, at)
             if entry["from"] == "requester":
-                message_add(ticket=ticket, author=requester, body_text=entry["body"],
-                            channel=item["channel"], at=at)
+                message_add(
+                    ticket=ticket,
+                    author=requester,
+                    body_text=entry["body"],
+                    channel=item["channel"],
+                    at=at,
+                )
             else:
                 kind = MessageKind.NOTE if entry["from"] == "note" else MessageKind.PUBLIC
-                message_add(ticket=ticket, author=agent, body_text=entry["body"], kind=kind,
-                            at=at)
+                message_add(ticket=ticket, author=agent, body_text=entry["body"], kind=kind, at=at)
         ticket.refresh_from_db()
         status = Status.objects.get(slug=STATUS_SLUG[item["status"]])
         if ticket.status_id != status.pk:
-            ticket_update(ticket=ticket, actor=agent, changes={"status": status},
-                          at=last + timedelta(minutes=5))
+            ticket_update(
+                ticket=ticket,
+                actor=agent,
+                changes={"status": status},
+                at=last + timedelta(minutes=5),
+            )
