@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# Management commands below run with the test settings (no production secret needed).
+export FRONTDESK_TESTING=1
 status=0
 step() { printf '\n== %s\n' "$*"; }
 

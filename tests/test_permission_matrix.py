@@ -81,6 +81,7 @@ MATRIX: dict[str, tuple[str, dict[str, int | None]]] = {
     "desk:home": ("GET", {**AGENT_PAGE, "alice": 302, "carol": 302, "sam": 302, "ada": 302}),
     "desk:view": ("GET", AGENT_PAGE),
     "desk:view_new": ("GET", AGENT_PAGE),
+    "desk:view_counts": ("GET", AGENT_PAGE),
     "desk:view_edit": ("GET", {**AGENT_PAGE, "alice": 403, "carol": 403, "sam": 403}),
     "desk:search": ("GET", AGENT_PAGE),
     "desk:ticket_new": ("GET", AGENT_PAGE),

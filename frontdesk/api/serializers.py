@@ -85,7 +85,7 @@ class _TicketFields(serializers.Serializer):
     subject = serializers.CharField(read_only=True)
     status_category = serializers.ChoiceField(choices=StatusCategory.choices, read_only=True)
     customer_status = serializers.CharField(read_only=True)
-    ticket_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    ticket_type = serializers.CharField(source="ticket_type.slug", read_only=True)
     urgency = serializers.ChoiceField(choices=Level.choices, read_only=True)
     impact = serializers.ChoiceField(choices=Level.choices, read_only=True)
     channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
@@ -118,12 +118,12 @@ class CustomerTicketSerializer(_TicketFields):
 class TicketSerializer(_TicketFields):
     """A ticket as an agent sees it."""
 
-    status = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    priority = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status = serializers.CharField(source="status.slug", read_only=True)
+    priority = serializers.CharField(source="priority.slug", read_only=True)
     priority_overridden = serializers.BooleanField(read_only=True)
     team = NamedRefSerializer(read_only=True, allow_null=True)
     assignee = PersonSerializer(read_only=True, allow_null=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags = serializers.SerializerMethodField()
     due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     language = serializers.CharField(read_only=True)
     first_response_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -132,6 +132,9 @@ class TicketSerializer(_TicketFields):
     reopened_count = serializers.IntegerField(read_only=True)
     agent_reply_count = serializers.IntegerField(read_only=True)
     message_count = serializers.IntegerField(read_only=True)
+
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return [tag.name for tag in ticket.tags.all()]
 
 
 class TicketCreateSerializer(StrictSerializer):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("views/<int:view_id>/", views.view_tickets, name="view"),
     path("views/new/", views.view_edit, name="view_new"),
+    path("views/counts/", views.sidebar_counts, name="view_counts"),
     path("views/<int:view_id>/edit/", views.view_edit, name="view_edit"),
     path("search/", views.search, name="search"),
     path("tickets/new/", views.ticket_new, name="ticket_new"),

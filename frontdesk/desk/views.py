@@ -100,6 +100,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @agent_required
+def sidebar_counts(request: HttpRequest) -> HttpResponse:
+    """htmx: the sidebar's views with fresh counts (polled, so counts stay live)."""
+    context = _sidebar(request)
+    current = request.GET.get("current", "")
+    context["view"] = next((v for v in context["views"] if str(v.pk) == current), None)
+    return render(request, "desk/_views.html", context)
+
+
+@require_GET
+@agent_required
 def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
     """A queue: the view's tickets, newest change first, 50 a page, state in the URL."""
     context = _sidebar(request)

@@ -49,7 +49,8 @@ def customer_fields_for(ticket_type: TicketType | None) -> list[CustomField]:
         "ticket_types"
     )
     return [
-        field for field in fields
+        field
+        for field in fields
         if not field.ticket_types.all() or ticket_type in field.ticket_types.all()
     ]
 
@@ -58,7 +59,9 @@ def custom_form_field(definition: CustomField) -> forms.Field:
     # Nothing is required of a customer at intake: the service enforces what must be
     # filled before solving, and an agent can ask for it in the conversation.
     common: dict[str, Any] = {
-        "label": definition.label, "required": False, "help_text": definition.help_text,
+        "label": definition.label,
+        "required": False,
+        "help_text": definition.help_text,
     }
     choices = [(c, c) for c in definition.choices or []]
     if definition.field_type == FieldType.NUMBER:
@@ -68,8 +71,9 @@ def custom_form_field(definition: CustomField) -> forms.Field:
     if definition.field_type == FieldType.CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     if definition.field_type == FieldType.MULTI_CHOICE:
-        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple,
-                                         **common)
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
     if definition.field_type == FieldType.CHECKBOX:
         return forms.BooleanField(**common)
     return forms.CharField(max_length=500, **common)
@@ -80,34 +84,44 @@ class RequestForm(forms.Form):
 
     type = forms.ModelChoiceField(
         queryset=TicketType.objects.filter(active=True, customer_can_choose=True),
-        to_field_name="slug", label=_("What do you need help with?"), empty_label=None,
+        to_field_name="slug",
+        label=_("What do you need help with?"),
+        empty_label=None,
     )
     subject = forms.CharField(
-        label=_("Subject"), max_length=250,
+        label=_("Subject"),
+        max_length=250,
         help_text=_("A few words, e.g. “Cannot print from my laptop”."),
     )
     body = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}),
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("What happened, what you expected, and anything you already tried."),
     )
     urgency = forms.ChoiceField(
-        label=_("How urgent is it for you?"), choices=URGENCY_CHOICES, initial=Level.MEDIUM,
+        label=_("How urgent is it for you?"),
+        choices=URGENCY_CHOICES,
+        initial=Level.MEDIUM,
         widget=forms.RadioSelect,
     )
     attachments = MultipleFileField(
-        label=_("Attachments"), required=False,
-        help_text=_("Screenshots or documents that help explain (optional)."),
+        label=_("Attachments"),
+        required=False,
+        help_text=_("Screenshots or documents that help explain it."),
     )
 
-    def __init__(self, *args: Any, ticket_type: TicketType | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ticket_type: TicketType | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # With htmx, choosing another type swaps in that type's questions; without it the
         # choice still counts when the form is sent.
-        self.fields["type"].widget.attrs.update({
-            "hx-get": reverse("portal:request_new"), "hx-trigger": "change",
-            "hx-target": "#type-fields", "hx-swap": "innerHTML",
-        })
+        self.fields["type"].widget.attrs.update(
+            {
+                "hx-get": reverse("portal:request_new"),
+                "hx-trigger": "change",
+                "hx-target": "#type-fields",
+                "hx-swap": "innerHTML",
+            }
+        )
         self.custom_field_names: list[str] = []
         for definition in customer_fields_for(ticket_type):
             name = f"cf_{definition.key}"
@@ -134,15 +148,19 @@ class RequestForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}),
-                           required=False)
+    body = forms.CharField(
+        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
 
 
 @cache
 def _time_zones() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
-            if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))]
+    return [
+        (name, name.replace("_", " "))
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
+    ]
 
 
 class ProfileForm(forms.Form):
@@ -153,8 +171,11 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("The language of my browser")),
-                                           *settings.LANGUAGES]
+        self.fields["language"].choices = [
+            ("", _("The language of my browser")),
+            *settings.LANGUAGES,
+        ]
         self.fields["timezone"].choices = [
-            ("", _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE}), *_time_zones()
+            ("", _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE}),
+            *_time_zones(),
         ]

@@ -54,8 +54,15 @@ SCOPE_MINE = "mine"
 SCOPE_ORGANIZATION = "organization"
 SCOPE_ALL = "all"
 # What a list row needs; the rest of a ticket stays in the database.
-LIST_FIELDS = ("id", "number", "subject", "status_category", "created_at", "updated_at",
-               "requester")
+LIST_FIELDS = (
+    "id",
+    "number",
+    "subject",
+    "status_category",
+    "created_at",
+    "updated_at",
+    "requester",
+)
 
 
 # --- scoping ---------------------------------------------------------------------------------
@@ -129,17 +136,32 @@ def home(request: HttpRequest) -> HttpResponse:
         matches = Q(subject__icontains=query)
         if query.lstrip("#").isdigit():
             matches |= Q(number=int(query.lstrip("#")))
-        results = list(_portal_tickets(user, SCOPE_ALL).filter(matches).only(*LIST_FIELDS)
-                       .order_by("-updated_at", "-id")[:SEARCH_LIMIT])
+        results = list(
+            _portal_tickets(user, SCOPE_ALL)
+            .filter(matches)
+            .only(*LIST_FIELDS)
+            .order_by("-updated_at", "-id")[:SEARCH_LIMIT]
+        )
     mine = _portal_tickets(user, SCOPE_MINE).only(*LIST_FIELDS)
-    open_requests = list(mine.filter(status_category__in=OPEN_CATEGORIES)
-                         .order_by("-updated_at", "-id")[:HOME_OPEN])
-    recent_requests = list(mine.exclude(status_category__in=OPEN_CATEGORIES)
-                           .order_by("-updated_at", "-id")[:HOME_RECENT])
-    return render(request, "portal/home.html", {
-        "query": query, "results": results, "open_requests": open_requests,
-        "recent_requests": recent_requests, "section": "home",
-    })
+    open_requests = list(
+        mine.filter(status_category__in=OPEN_CATEGORIES).order_by("-updated_at", "-id")[:HOME_OPEN]
+    )
+    recent_requests = list(
+        mine.exclude(status_category__in=OPEN_CATEGORIES).order_by("-updated_at", "-id")[
+            :HOME_RECENT
+        ]
+    )
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "query": query,
+            "results": results,
+            "open_requests": open_requests,
+            "recent_requests": recent_requests,
+            "section": "home",
+        },
+    )
 
 
 @require_GET
@@ -148,9 +170,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
     """All my requests (or my organization's, for its managers), newest change first."""
     user = request.user
     can_see_organization = _manages_organization(user)
-    scope = SCOPE_ORGANIZATION if (
-        request.GET.get("scope") == SCOPE_ORGANIZATION and can_see_organization
-    ) else SCOPE_MINE
+    scope = (
+        SCOPE_ORGANIZATION
+        if (request.GET.get("scope") == SCOPE_ORGANIZATION and can_see_organization)
+        else SCOPE_MINE
+    )
     state = request.GET.get("state", "")
     tickets = _portal_tickets(user, scope)
     if state == "open":
@@ -161,13 +185,19 @@ def request_list(request: HttpRequest) -> HttpResponse:
         state = ""
     if scope == SCOPE_ORGANIZATION:
         tickets = tickets.select_related("requester").only(
-            *LIST_FIELDS, "requester__first_name", "requester__last_name", "requester__email")
+            *LIST_FIELDS, "requester__first_name", "requester__last_name", "requester__email"
+        )
     else:
         tickets = tickets.only(*LIST_FIELDS)
     cursor = request.GET.get("after") or request.GET.get("before")
     try:
-        page = keyset_page(tickets, sort="-updated_at", cursor=cursor,
-                           before=bool(request.GET.get("before")), size=PAGE_SIZE)
+        page = keyset_page(
+            tickets,
+            sort="-updated_at",
+            cursor=cursor,
+            before=bool(request.GET.get("before")),
+            size=PAGE_SIZE,
+        )
     except ValidationError:
         # A tampered or outdated page link starts again at the first page.
         return redirect("portal:requests")
@@ -177,12 +207,20 @@ def request_list(request: HttpRequest) -> HttpResponse:
         base["scope"] = scope
     if state:
         base["state"] = state
-    return render(request, "portal/requests.html", {
-        "page": page, "scope": scope, "state": state, "base_query": base,
-        "show_requester": scope == SCOPE_ORGANIZATION,
-        "can_see_organization": can_see_organization, "section": "requests",
-        "organization": user.organization if can_see_organization else None,
-    })
+    return render(
+        request,
+        "portal/requests.html",
+        {
+            "page": page,
+            "scope": scope,
+            "state": state,
+            "base_query": base,
+            "show_requester": scope == SCOPE_ORGANIZATION,
+            "can_see_organization": can_see_organization,
+            "section": "requests",
+            "organization": user.organization if can_see_organization else None,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -203,31 +241,55 @@ def request_new(request: HttpRequest) -> HttpResponse:
         # htmx asks for the questions of the newly chosen type only.
         return render(request, "portal/_type_fields.html", {"form": form})
     if request.method == "GET" and ticket_type is None:
-        return render(request, "portal/request_choose_type.html",
-                      {"types": types, "section": "new"})
+        return render(
+            request, "portal/request_choose_type.html", {"types": types, "section": "new"}
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            message = message_receive(inbound=InboundMessage(
-                channel=Channel.PORTAL, author=request.user, subject=data["subject"],
-                body_text=data["body"], ticket_type=data["type"], urgency=data["urgency"],
-                custom_fields=form.custom_values(), attachments=_files(data["attachments"]),
-            ))
+            message = message_receive(
+                inbound=InboundMessage(
+                    channel=Channel.PORTAL,
+                    author=request.user,
+                    subject=data["subject"],
+                    body_text=data["body"],
+                    ticket_type=data["type"],
+                    urgency=data["urgency"],
+                    custom_fields=form.custom_values(),
+                    attachments=_files(data["attachments"]),
+                )
+            )
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, _("Thanks! We received your request #%(number)s and "
-                                        "will get back to you.")
-                             % {"number": message.ticket.number})
+            messages.success(
+                request,
+                _("Thanks! We received your request #%(number)s and will get back to you.")
+                % {"number": message.ticket.number},
+            )
             return redirect("portal:request_detail", number=message.ticket.number)
-    return render(request, "portal/request_new.html", {
-        "form": form, "ticket_type": ticket_type, "types": types, "section": "new",
-        "files_dropped": request.method == "POST" and bool(request.FILES),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/request_new.html",
+        {
+            "form": form,
+            "ticket_type": ticket_type,
+            "types": types,
+            "section": "new",
+            "files_dropped": request.method == "POST" and bool(request.FILES),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
-def _detail(request: HttpRequest, ticket: Ticket, *, reply: ReplyForm | None = None,
-            status: int = 200, files_dropped: bool = False) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    reply: ReplyForm | None = None,
+    status: int = 200,
+    files_dropped: bool = False,
+) -> HttpResponse:
     # message_list_for drops notes for customers; an agent previewing the portal as a
     # requester must not see them here either, so the portal asks for public ones only.
     conversation = list(message_list_for(request.user, ticket).filter(kind=MessageKind.PUBLIC))
@@ -235,13 +297,24 @@ def _detail(request: HttpRequest, ticket: Ticket, *, reply: ReplyForm | None = N
     now = clock.now()
     can_reopen = reopen_until is not None and now <= reopen_until
     starts_follow_up = ticket.status_category == StatusCategory.CLOSED or (
-        reopen_until is not None and not can_reopen)
-    return render(request, "portal/request_detail.html", {
-        "ticket": ticket, "conversation": conversation, "reply": reply or ReplyForm(),
-        "can_solve": ticket.is_open, "can_reopen": can_reopen, "reopen_until": reopen_until,
-        "starts_follow_up": starts_follow_up, "section": "requests",
-        "files_dropped": files_dropped,
-    }, status=status)
+        reopen_until is not None and not can_reopen
+    )
+    return render(
+        request,
+        "portal/request_detail.html",
+        {
+            "ticket": ticket,
+            "conversation": conversation,
+            "reply": reply or ReplyForm(),
+            "can_solve": ticket.is_open,
+            "can_reopen": can_reopen,
+            "reopen_until": reopen_until,
+            "starts_follow_up": starts_follow_up,
+            "section": "requests",
+            "files_dropped": files_dropped,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -249,8 +322,11 @@ def _detail(request: HttpRequest, ticket: Ticket, *, reply: ReplyForm | None = N
 def request_detail(request: HttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, number)
     if ticket.merged_into_id:
-        messages.info(request, _("Request #%(old)s was combined with #%(new)s.")
-                      % {"old": ticket.number, "new": ticket.merged_into.number})
+        messages.info(
+            request,
+            _("Request #%(old)s was combined with #%(new)s.")
+            % {"old": ticket.number, "new": ticket.merged_into.number},
+        )
         return redirect("portal:request_detail", number=ticket.merged_into.number)
     elsewhere = _agent_elsewhere(request.user, ticket)
     if elsewhere is not None:
@@ -270,15 +346,25 @@ def request_reply(request: HttpRequest, number: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            message = message_add(ticket=ticket, author=request.user, body_text=data["body"],
-                                  channel=Channel.PORTAL, attachments=_files(data["attachments"]))
+            message = message_add(
+                ticket=ticket,
+                author=request.user,
+                body_text=data["body"],
+                channel=Channel.PORTAL,
+                attachments=_files(data["attachments"]),
+            )
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
             if message.ticket_id != ticket.pk:
-                messages.success(request, _("Request #%(old)s was already closed, so we started "
-                                            "a follow-up request #%(new)s with your message.")
-                                 % {"old": ticket.number, "new": message.ticket.number})
+                messages.success(
+                    request,
+                    _(
+                        "Request #%(old)s was already closed, so we started "
+                        "a follow-up request #%(new)s with your message."
+                    )
+                    % {"old": ticket.number, "new": message.ticket.number},
+                )
                 return redirect("portal:request_detail", number=message.ticket.number)
             messages.success(request, _("Your reply was sent."))
             return redirect(reverse("portal:request_detail", args=[ticket.number]) + "#reply")
@@ -318,10 +404,15 @@ def request_reopen(request: HttpRequest, number: int) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     """Name, language and time zone; a new language applies from this very response on."""
     user = request.user
-    form = ProfileForm(request.POST or None, initial={
-        "first_name": user.first_name, "last_name": user.last_name,
-        "language": user.language, "timezone": user.timezone,
-    })
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": user.language,
+            "timezone": user.timezone,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         user_update(user=user, **form.cleaned_data)
         if user.language:
@@ -330,5 +421,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             translation.activate(user.language)
         messages.success(request, _("Your profile was saved."))
         return redirect("portal:profile")
-    return render(request, "portal/profile.html", {"form": form, "section": "profile"},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/profile.html",
+        {"form": form, "section": "profile"},
+        status=400 if form.errors else 200,
+    )
