@@ -87,6 +87,9 @@ class PropertiesForm(forms.Form):
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
     )
+    cc = forms.CharField(
+        label=_("CC"), required=False, help_text=_("Email addresses, separated by commas.")
+    )
     due_at = forms.DateTimeField(
         label=_("Due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -101,6 +104,19 @@ class PropertiesForm(forms.Form):
             name = f"cf_{definition.key}"
             self.fields[name] = custom_form_field(definition)
             self.custom_field_names.append(name)
+
+    def clean_cc(self) -> list[str]:
+        from django.core.validators import validate_email
+
+        emails = [e.strip().lower() for e in self.cleaned_data["cc"].split(",") if e.strip()]
+        for email in emails:
+            try:
+                validate_email(email)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(
+                    _("“%(email)s” is not an email address.") % {"email": email}
+                ) from exc
+        return emails
 
     def custom_values(self) -> dict[str, object]:
         return {name[3:]: self.cleaned_data.get(name) for name in self.custom_field_names}

@@ -184,6 +184,7 @@ def _ticket_context(
             "team": ticket.team,
             "assignee": ticket.assignee,
             "tags": ", ".join(t.name for t in ticket.tags.all()),
+            "cc": ", ".join(u.email for u in ticket.cc.all()),
             "due_at": ticket.due_at,
             "version": ticket.version,
         }
@@ -338,6 +339,7 @@ def ticket_properties(request: HttpRequest, number: int) -> HttpResponse:
         changes["priority"] = data["priority"]
         changes["tags"] = [t for t in data["tags"].split(",") if t.strip()]
         changes["custom_fields"] = form.custom_values()
+        changes["cc"] = [customer_get_or_create(email=email) for email in data["cc"]]
         try:
             ticket_update(
                 ticket=ticket, actor=request.user, changes=changes, expected_version=data["version"]
