@@ -50,6 +50,21 @@ ADMIN_PAGE = {
     "ada": 200,
 }
 
+PORTAL_PAGE = {
+    "anon": LOGIN,
+    **dict.fromkeys(("dana", "erik", "alice", "carol", "sam", "ada"), 200),
+}
+# Staff opening a portal ticket page they may see are sent to the workspace (302).
+PORTAL_TICKET = {
+    "anon": LOGIN,
+    "dana": 200,
+    "erik": 404,
+    "alice": 302,
+    "carol": 404,
+    "sam": 302,
+    "ada": 302,
+}
+
 # route name -> (method, kwargs builder key, expected status per persona; None = "allowed":
 # any 2xx/3xx/400 that is not a login redirect or refusal)
 MATRIX: dict[str, tuple[str, dict[str, int | None]]] = {
@@ -113,6 +128,14 @@ MATRIX: dict[str, tuple[str, dict[str, int | None]]] = {
     "desk:settings_new": ("GET", ADMIN_PAGE),
     "desk:settings_edit": ("GET", ADMIN_PAGE),
     "desk:priority_matrix": ("GET", ADMIN_PAGE),
+    "portal:home": ("GET", PORTAL_PAGE),
+    "portal:requests": ("GET", PORTAL_PAGE),
+    "portal:request_new": ("GET", PORTAL_PAGE),
+    "portal:profile": ("GET", PORTAL_PAGE),
+    "portal:request_detail": ("GET", PORTAL_TICKET),
+    "portal:request_reply": ("POST", {**PORTAL_TICKET, "dana": 400}),
+    "portal:request_solve": ("POST", {**PORTAL_TICKET, "dana": 302}),
+    "portal:request_reopen": ("POST", {**PORTAL_TICKET, "dana": 302}),
 }
 
 

@@ -84,6 +84,15 @@ def reset_schema():
     from django.db import connection
 
     with connection.cursor() as cur:
+        # Safety: only ever wipe a database that holds nothing but this peer.
+        cur.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename !~ '^(helpdesk_|auth_|django_|peer_bench_meta$)'"
+        )
+        foreign = [r[0] for r in cur.fetchall()]
+        if foreign:
+            sys.exit(f"refusing to reset: database has tables that are not django-helpdesk's "
+                     f"({', '.join(foreign[:5])}); point PEER_DATABASE_URL at a database of its own")
         cur.execute("DROP SCHEMA IF EXISTS public CASCADE")
         cur.execute("CREATE SCHEMA public")
     connection.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import FileResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -53,6 +55,7 @@ from frontdesk.api.serializers import (
 from frontdesk.api.tickets import ticket_for_field
 from frontdesk.tickets.models import SavedView
 from frontdesk.tickets.queues import SORTS, view_counts, view_queryset
+from frontdesk.tickets.selectors import attachment_get_for
 from frontdesk.tickets.services import macro_apply, macro_render
 
 ID_REGEX = "[0-9]{1,18}"
@@ -270,3 +273,27 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
+
+
+class AttachmentDownloadView(APIView):
+    """A file for token-authenticated clients (the desk's own link needs a browser session).
+
+    The same permission check as the desk's download view: only people who may see the
+    ticket (and, for files on internal notes, only staff) get the file.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, attachment_id: int) -> FileResponse:
+        attachment = attachment_get_for(request.user, attachment_id)
+        response = FileResponse(
+            attachment.blob.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

@@ -269,18 +269,25 @@ class LinkSerializer(serializers.Serializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text=_("Download in a signed-in browser."))
+    api_url = serializers.SerializerMethodField(help_text=_("Download with a token."))
 
     class Meta:
         model = Attachment
-        fields = ["id", "filename", "content_type", "size", "inline", "url"]
+        fields = ["id", "filename", "content_type", "size", "inline", "url", "api_url"]
         read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, attachment: Attachment) -> str:
-        path = reverse("attachment", args=[attachment.pk, attachment.filename])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
+        return self._absolute(reverse("attachment", args=[attachment.pk, attachment.filename]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_api_url(self, attachment: Attachment) -> str:
+        return self._absolute(reverse("api:attachment-download", args=[attachment.pk]))
 
 
 class MessageSerializer(serializers.ModelSerializer):

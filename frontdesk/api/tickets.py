@@ -301,8 +301,12 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     def _requester_status(self, *, solve: bool) -> Response:
         ticket = self.get_object()
-        if is_agent(self.request):
-            # Agents change status with PATCH, where required fields are enforced.
+        user = self.request.user
+        if is_agent(self.request) and not (
+            ticket.requester_id == user.pk or ticket.cc.filter(pk=user.pk).exists()
+        ):
+            # As in the portal: staff use these only on their own requests; on others'
+            # tickets they change status with PATCH, where required fields are enforced.
             raise PermissionDenied(_("Agents set the status with PATCH."))
         ticket_set_status_by_requester(ticket=ticket, actor=self.request.user, solve=solve)
         return Response(self.ticket_data(ticket_reload(ticket)))

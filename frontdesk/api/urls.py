@@ -27,5 +27,10 @@ urlpatterns = [
     path("schema/", schema.SchemaView.as_view(), name="schema"),
     path("docs/", schema.DocsView.as_view(url_name="api:schema"), name="docs"),
     path("me/", resources.MeView.as_view(), name="me"),
+    path(
+        "attachments/<int:attachment_id>/",
+        resources.AttachmentDownloadView.as_view(),
+        name="attachment-download",
+    ),
     *router.urls,
 ]

@@ -6,9 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from frontdesk.accounts.models import Team, User
+from frontdesk.tickets.forms import MultipleFileField, custom_form_field
 from frontdesk.tickets.models import (
     CustomField,
-    FieldType,
     Level,
     Macro,
     MessageKind,
@@ -17,20 +17,6 @@ from frontdesk.tickets.models import (
     StatusCategory,
     TicketType,
 )
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class ReplyForm(forms.Form):
@@ -102,7 +88,7 @@ class PropertiesForm(forms.Form):
         self.custom_field_names = []
         for definition in custom_fields or []:
             name = f"cf_{definition.key}"
-            self.fields[name] = custom_form_field(definition)
+            self.fields[name] = custom_form_field(definition, mark_required_on_solve=True)
             self.custom_field_names.append(name)
 
     def clean_cc(self) -> list[str]:
@@ -120,25 +106,6 @@ class PropertiesForm(forms.Form):
 
     def custom_values(self) -> dict[str, object]:
         return {name[3:]: self.cleaned_data.get(name) for name in self.custom_field_names}
-
-
-def custom_form_field(definition: CustomField) -> forms.Field:
-    label = definition.label + (" *" if definition.required_on_solve else "")
-    common = {"label": label, "required": False, "help_text": definition.help_text}
-    choices = [(c, c) for c in definition.choices or []]
-    if definition.field_type == FieldType.NUMBER:
-        return forms.DecimalField(**common)
-    if definition.field_type == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    if definition.field_type == FieldType.CHOICE:
-        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
-    if definition.field_type == FieldType.MULTI_CHOICE:
-        return forms.MultipleChoiceField(
-            choices=choices, widget=forms.CheckboxSelectMultiple, **common
-        )
-    if definition.field_type == FieldType.CHECKBOX:
-        return forms.BooleanField(**common)
-    return forms.CharField(max_length=500, **common)
 
 
 class NewTicketForm(forms.Form):

@@ -27,7 +27,6 @@ from frontdesk.tickets.attachments import IncomingFile
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import (
     Channel,
-    CustomField,
     Macro,
     Message,
     MessageKind,
@@ -44,6 +43,7 @@ from frontdesk.tickets.queues import (
     views_for,
 )
 from frontdesk.tickets.selectors import (
+    custom_fields_for,
     event_list_for,
     link_list_for,
     message_list_for,
@@ -172,7 +172,7 @@ def _ticket_context(
     properties: PropertiesForm | None = None,
     reply: ReplyForm | None = None,
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    custom_fields = _custom_fields_for(ticket.ticket_type)
+    custom_fields = custom_fields_for(ticket.ticket_type)
     if properties is None:
         initial = {
             "subject": ticket.subject,
@@ -210,14 +210,6 @@ def _ticket_context(
     context.update(_neighbours(request, ticket, view_id))
     context.update(_sidebar(request))
     return context
-
-
-def _custom_fields_for(ticket_type) -> list[CustomField]:  # type: ignore[no-untyped-def]
-    return [
-        f
-        for f in CustomField.objects.filter(active=True).prefetch_related("ticket_types")
-        if not f.ticket_types.all() or ticket_type in f.ticket_types.all()
-    ]
 
 
 def _neighbours(request: HttpRequest, ticket, view_id: str | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -319,7 +311,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
 def ticket_properties(request: HttpRequest, number: int) -> HttpResponse:
     """Save the properties panel; a stale version is refused and the agent's input kept."""
     ticket = ticket_get_for(request.user, number)
-    form = PropertiesForm(request.POST, custom_fields=_custom_fields_for(ticket.ticket_type))
+    form = PropertiesForm(request.POST, custom_fields=custom_fields_for(ticket.ticket_type))
     status = 400
     if form.is_valid():
         data = form.cleaned_data

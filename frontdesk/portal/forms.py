@@ -11,24 +11,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from frontdesk.tickets.models import CustomField, FieldType, Level, TicketType
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Any number of files under one name; size and type checks are the service's."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
-
+from frontdesk.tickets.forms import MultipleFileField, custom_form_field
+from frontdesk.tickets.models import CustomField, Level, TicketType
+from frontdesk.tickets.selectors import custom_fields_for
 
 URGENCY_CHOICES = [
     (Level.LOW.value, _("Low: it can wait")),
@@ -42,41 +27,10 @@ def customer_types() -> list[TicketType]:
 
 
 def customer_fields_for(ticket_type: TicketType | None) -> list[CustomField]:
-    """Fields a customer fills in for this type (a field with no types applies to all)."""
+    """Fields a customer fills in for this type."""
     if ticket_type is None:
         return []
-    fields = CustomField.objects.filter(active=True, customer_visible=True).prefetch_related(
-        "ticket_types"
-    )
-    return [
-        field
-        for field in fields
-        if not field.ticket_types.all() or ticket_type in field.ticket_types.all()
-    ]
-
-
-def custom_form_field(definition: CustomField) -> forms.Field:
-    # Nothing is required of a customer at intake: the service enforces what must be
-    # filled before solving, and an agent can ask for it in the conversation.
-    common: dict[str, Any] = {
-        "label": definition.label,
-        "required": False,
-        "help_text": definition.help_text,
-    }
-    choices = [(c, c) for c in definition.choices or []]
-    if definition.field_type == FieldType.NUMBER:
-        return forms.DecimalField(**common)
-    if definition.field_type == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    if definition.field_type == FieldType.CHOICE:
-        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
-    if definition.field_type == FieldType.MULTI_CHOICE:
-        return forms.MultipleChoiceField(
-            choices=choices, widget=forms.CheckboxSelectMultiple, **common
-        )
-    if definition.field_type == FieldType.CHECKBOX:
-        return forms.BooleanField(**common)
-    return forms.CharField(max_length=500, **common)
+    return custom_fields_for(ticket_type, customer_visible_only=True)
 
 
 class RequestForm(forms.Form):
@@ -125,7 +79,7 @@ class RequestForm(forms.Form):
         self.custom_field_names: list[str] = []
         for definition in customer_fields_for(ticket_type):
             name = f"cf_{definition.key}"
-            self.fields[name] = custom_form_field(definition)
+            self.fields[name] = custom_form_field(definition, mark_required_on_solve=False)
             self.custom_field_names.append(name)
 
     @property

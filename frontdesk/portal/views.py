@@ -8,10 +8,8 @@ and someone else's ticket opens in the agent workspace instead.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -43,6 +41,7 @@ from frontdesk.tickets.selectors import message_list_for, ticket_get_for, ticket
 from frontdesk.tickets.services import (
     message_add,
     message_receive,
+    ticket_reopen_until,
     ticket_set_status_by_requester,
 )
 
@@ -95,13 +94,6 @@ def _agent_elsewhere(user: User, ticket: Ticket) -> HttpResponse | None:
     return redirect("desk:ticket", number=ticket.number)
 
 
-def _reopen_until(ticket: Ticket) -> datetime | None:
-    """Until when the requester may reopen a solved request (None: not solved)."""
-    if ticket.status_category != StatusCategory.SOLVED or ticket.solved_at is None:
-        return None
-    return ticket.solved_at + timedelta(days=settings.REOPEN_WINDOW_DAYS)
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -134,8 +126,10 @@ def home(request: HttpRequest) -> HttpResponse:
     results = None
     if query:
         matches = Q(subject__icontains=query)
-        if query.lstrip("#").isdigit():
-            matches |= Q(number=int(query.lstrip("#")))
+        digits = query.lstrip("#")
+        # "#123" also finds request 123; longer digit runs cannot be a ticket number.
+        if digits.isdigit() and len(digits) <= 18:
+            matches |= Q(number=int(digits))
         results = list(
             _portal_tickets(user, SCOPE_ALL)
             .filter(matches)
@@ -293,7 +287,7 @@ def _detail(
     # message_list_for drops notes for customers; an agent previewing the portal as a
     # requester must not see them here either, so the portal asks for public ones only.
     conversation = list(message_list_for(request.user, ticket).filter(kind=MessageKind.PUBLIC))
-    reopen_until = _reopen_until(ticket)
+    reopen_until = ticket_reopen_until(ticket)
     now = clock.now()
     can_reopen = reopen_until is not None and now <= reopen_until
     starts_follow_up = ticket.status_category == StatusCategory.CLOSED or (
@@ -405,7 +399,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     """Name, language and time zone; a new language applies from this very response on."""
     user = request.user
     form = ProfileForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "first_name": user.first_name,
             "last_name": user.last_name,
@@ -415,10 +409,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         user_update(user=user, **form.cleaned_data)
-        if user.language:
-            # The middleware activated the old language for this request; the
-            # confirmation below should already speak the new one.
-            translation.activate(user.language)
+        # The middleware activated the old language for this request; the confirmation
+        # below should already speak the new one (the browser's, when none is chosen).
+        translation.activate(user.language or translation.get_language_from_request(request))
         messages.success(request, _("Your profile was saved."))
         return redirect("portal:profile")
     return render(

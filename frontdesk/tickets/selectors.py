@@ -142,3 +142,17 @@ def requester_other_tickets(user: User, ticket: Ticket, limit: int = 5) -> list[
         .select_related("status")
         .order_by("-created_at")[:limit]
     )
+
+
+def custom_fields_for(ticket_type: object, *, customer_visible_only: bool = False) -> list:
+    """Active custom fields that apply to a ticket type (a field with no types: all)."""
+    from frontdesk.tickets.models import CustomField
+
+    fields = CustomField.objects.filter(active=True).prefetch_related("ticket_types")
+    if customer_visible_only:
+        fields = fields.filter(customer_visible=True)
+    return [
+        field
+        for field in fields
+        if not field.ticket_types.all() or ticket_type in field.ticket_types.all()
+    ]

@@ -448,12 +448,19 @@ def message_add(
     return message
 
 
+def ticket_reopen_until(ticket: Ticket) -> datetime | None:
+    """Until when the requester may reopen a solved ticket (None: it is not solved)."""
+    if ticket.status_category != StatusCategory.SOLVED or ticket.solved_at is None:
+        return None
+    return ticket.solved_at + timedelta(days=settings.REOPEN_WINDOW_DAYS)
+
+
 def _needs_follow_up(ticket: Ticket, at: datetime) -> bool:
+    """A customer message on a closed ticket, or solved past the window, starts a new one."""
     if ticket.status_category == StatusCategory.CLOSED:
         return True
-    if ticket.status_category == StatusCategory.SOLVED and ticket.solved_at is not None:
-        return at - ticket.solved_at > timedelta(days=settings.REOPEN_WINDOW_DAYS)
-    return False
+    until = ticket_reopen_until(ticket)
+    return until is not None and at > until
 
 
 def _follow_up_open(

@@ -117,3 +117,20 @@ def test_message_list_query_count_is_fixed(api_as, dana_ticket, django_assert_ma
     # token, ticket, team ids, messages with authors, attachments.
     with django_assert_max_num_queries(6):
         assert len(client.get(messages_url(dana_ticket)).json()["results"]) == 16
+
+
+def test_token_client_downloads_attachment_only_where_it_may_see_it(api_as, dana_ticket):
+    upload = SimpleUploadedFile("notes.txt", b"internal detail")
+    note = api_as("alice").post(
+        messages_url(dana_ticket),
+        {"body": "see file", "kind": "note", "attachments": [upload]},
+        format="multipart",
+    )
+    api_url = note.json()["attachments"][0]["api_url"]
+    download = api_as("bob").get(api_url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"internal detail"
+    assert download["Content-Disposition"].startswith("attachment")
+    assert api_as("dana").get(api_url).status_code == 404  # a file on a note
+    assert api_as("carol").get(api_url).status_code == 404
+    assert api_as(None).get(api_url).status_code == 401

@@ -293,3 +293,18 @@ def test_event_log_is_for_agents(api_as, dana_ticket):
     assert response.status_code == 200
     assert [e["kind"] for e in response.json()["results"]] == ["created", "message"]
     assert api_as("dana").get(f"{TICKETS}{dana_ticket.number}/events/").status_code == 403
+
+
+def test_full_text_search_finds_words_but_not_other_peoples_tickets(
+    api_as, make_ticket, people, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        danas = make_ticket(subject="Toner smudges everywhere")
+        make_ticket(subject="Toner order", requester=people["erik"], team="l2")
+    assert numbers(api_as("dana").get(TICKETS, {"q": "toner"})) == [danas.number]
+    assert len(numbers(api_as("sam").get(TICKETS, {"q": "toner"}))) == 2
+    assert numbers(api_as("sam").get(TICKETS, {"q": "toner", "team": people["l1"].pk})) == [
+        danas.number
+    ]
+    for odd in ('"; DROP TABLE x', "***", "a" * 5000, "NEAR(", "ÅÄÖ"):
+        assert api_as("alice").get(TICKETS, {"q": odd}).status_code == 200

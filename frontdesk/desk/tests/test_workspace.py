@@ -377,16 +377,36 @@ def test_every_page_sends_a_strict_content_security_policy(client, people):
 def test_agent_copies_a_colleague_of_the_requester(client, people, make_ticket):
     ticket = make_ticket()
     login(client, people["alice"])
-    response = client.post(reverse("desk:ticket_properties", args=[ticket.number]), {
-        "subject": ticket.subject, "ticket_type": ticket.ticket_type.pk,
-        "status": ticket.status.pk, "urgency": "medium", "impact": "medium", "tags": "",
-        "cc": "dan@acme.example, newperson@acme.example", "version": ticket.version})
+    response = client.post(
+        reverse("desk:ticket_properties", args=[ticket.number]),
+        {
+            "subject": ticket.subject,
+            "ticket_type": ticket.ticket_type.pk,
+            "status": ticket.status.pk,
+            "urgency": "medium",
+            "impact": "medium",
+            "tags": "",
+            "cc": "dan@acme.example, newperson@acme.example",
+            "version": ticket.version,
+        },
+    )
     assert response.status_code == 302
     assert sorted(ticket.cc.values_list("email", flat=True)) == [
-        "dan@acme.example", "newperson@acme.example"]
-    bad = client.post(reverse("desk:ticket_properties", args=[ticket.number]), {
-        "subject": ticket.subject, "ticket_type": ticket.ticket_type.pk,
-        "status": ticket.status.pk, "urgency": "medium", "impact": "medium", "tags": "",
-        "cc": "not-an-address", "version": ticket.version + 1})
+        "dan@acme.example",
+        "newperson@acme.example",
+    ]
+    bad = client.post(
+        reverse("desk:ticket_properties", args=[ticket.number]),
+        {
+            "subject": ticket.subject,
+            "ticket_type": ticket.ticket_type.pk,
+            "status": ticket.status.pk,
+            "urgency": "medium",
+            "impact": "medium",
+            "tags": "",
+            "cc": "not-an-address",
+            "version": ticket.version + 1,
+        },
+    )
     assert bad.status_code == 400
     assert "is not an email address" in bad.content.decode()

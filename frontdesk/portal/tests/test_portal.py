@@ -451,6 +451,9 @@ def test_home_lists_open_first_and_searches_own_requests(client, people, make_ti
     section = results.split('id="mine-title"')[0]
     assert "Broken keyboard" in section
     assert "Old keyboard question" not in section
+    by_number = client.get(reverse("portal:home"), {"q": f"#{done.number}"}).content.decode()
+    assert "Old keyboard question" in by_number.split('id="mine-title"')[0]
+    assert client.get(reverse("portal:home"), {"q": "9" * 40}).status_code == 200
 
 
 def test_home_pins_its_queries(client, people, make_ticket, django_assert_max_num_queries):
@@ -512,6 +515,17 @@ def test_profile_saves_name_zone_and_language_at_once(client, people):
     assert b'<html lang="sv">' in response.content
 
 
+def test_profile_cleared_falls_back_to_browser_language(client, people):
+    erik = people["erik"]
+    client.force_login(erik)
+    response = client.post(reverse("portal:profile"), {"first_name": "Erik"})
+    assert response.status_code == 302
+    erik.refresh_from_db()
+    assert (erik.language, erik.timezone) == ("", "")
+    page = client.get(reverse("portal:home"), headers={"accept-language": "en"})
+    assert b'<html lang="en">' in page.content
+
+
 def test_profile_refuses_unknown_time_zone(client, people):
     client.force_login(people["dana"])
     response = client.post(reverse("portal:profile"), {"timezone": "Mars/Olympus"})
@@ -533,7 +547,8 @@ def test_portal_in_swedish_for_erik(client, people):
     assert swedish in response.content.decode()
 
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+# Scripts load from our origin; a JSON data block (allauth's) is never executed.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>", re.I)
 
 
 def assert_csp_clean(html: str) -> None:
@@ -606,3 +621,14 @@ def test_signup_lands_a_new_customer_in_the_portal(client, db):
     )
     assert response.redirect_chain[-1][0] == reverse("portal:home")
     assert b"You have no requests yet." in response.content
+
+
+@pytest.mark.parametrize("name", ["account_email", "account_change_password", "account_logout"])
+def test_account_pages_render_in_our_layout_for_dana(client, people, name):
+    client.force_login(people["dana"])
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="portal-header"' in html
+    assert reverse("portal:home") in html
+    assert_csp_clean(html)
