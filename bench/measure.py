@@ -241,7 +241,8 @@ def main() -> int:
     log_path = Path(env["FRONTDESK_VAR_DIR"]) / "bench-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     proc = start_server(port, args.workers, env, log_path)
-    result: dict[str, float | None] = {}
+    # Other work on the machine inflates every figure; the load average says how much.
+    result: dict[str, float | None] = {"load_avg_at_start": round(os.getloadavg()[0], 2)}
     try:
         client = Client(port)
         wait_ready(client, proc)
@@ -293,6 +294,7 @@ def main() -> int:
     finally:
         stop_server(proc)
     result["workers"] = args.workers
+    result["load_avg_at_end"] = round(os.getloadavg()[0], 2)
     out = json.dumps(result, indent=2, sort_keys=True)
     if args.out:
         Path(args.out).write_text(out + "\n")

@@ -78,6 +78,10 @@ def render(run: dict[str, Any]) -> str:
         "`make run` serves it); django-helpdesk on gunicorn with "
         f"{fmt(r.get('peer_workers'))} sync workers (WSGI, its documented deployment). One "
         "worker per core; requests are sequential, so the worker count bounds nothing here.",
+        f"- Load average (1 min) while Frontdesk was measured: "
+        f"{fmt(r.get('load_avg_at_start'))} at the start, {fmt(r.get('load_avg_at_end'))} at "
+        "the end, on 2 cores. Anything above ~1 means other processes (other test runs on "
+        "the same machine) competed for the CPUs and every figure is inflated by it.",
         f"- Command: `{run['command']}`",
         "",
         "## Results",

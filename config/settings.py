@@ -151,7 +151,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["TEST"] = {"NAME": env_str("FRONTDESK_TEST_SQLITE_NAME") or None}
+    # A file, not :memory:, so the live server thread of browser tests shares the database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("FRONTDESK_TEST_SQLITE_NAME") or str(VAR_DIR / "test.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
@@ -288,6 +291,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "frontdesk.tickets.models.Level",
+        "MessageKindEnum": "frontdesk.tickets.models.MessageKind",
+        "LinkKindEnum": "frontdesk.tickets.models.LinkKind",
+        "EventKindEnum": "frontdesk.tickets.models.EventKind",
+    },
 }
 
 # --- Frontdesk product settings -------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from frontdesk.tickets.attachments import IncomingFile
-from frontdesk.tickets.models import SavedView
+from frontdesk.tickets.models import Macro, SavedView
 from frontdesk.tickets.services import message_add
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +64,28 @@ PORTAL_TICKET = {
     "sam": 302,
     "ada": 302,
 }
+
+# The API answers 401 (not a login redirect) to callers without credentials.
+API_ANY = {"anon": 401, **dict.fromkeys(PERSONAS[1:], 200)}
+API_TICKET = {
+    "anon": 401,
+    "dana": 200,
+    "erik": 404,
+    "alice": 200,
+    "carol": 404,
+    "sam": 200,
+    "ada": 200,
+}
+API_STAFF = {
+    "anon": 401,
+    "dana": 403,
+    "erik": 403,
+    "alice": 200,
+    "carol": 200,
+    "sam": 200,
+    "ada": 200,
+}
+API_STAFF_POST = {**API_STAFF, "alice": None, "carol": None, "sam": None, "ada": None}
 
 # route name -> (method, kwargs builder key, expected status per persona; None = "allowed":
 # any 2xx/3xx/400 that is not a login redirect or refusal)
@@ -128,6 +150,37 @@ MATRIX: dict[str, tuple[str, dict[str, int | None]]] = {
     "desk:settings_new": ("GET", ADMIN_PAGE),
     "desk:settings_edit": ("GET", ADMIN_PAGE),
     "desk:priority_matrix": ("GET", ADMIN_PAGE),
+    "api:api-root": ("GET", API_ANY),
+    "api:schema": ("GET", dict.fromkeys(PERSONAS, 200)),
+    "api:docs": ("GET", API_ANY),
+    "api:me": ("GET", API_ANY),
+    "api:ticket-list": ("GET", API_ANY),
+    "api:ticket-detail": ("GET", API_TICKET),
+    "api:ticket-messages": ("GET", API_TICKET),
+    "api:ticket-links": ("GET", API_TICKET),
+    "api:ticket-events": ("GET", {**API_TICKET, "dana": 403}),
+    "api:ticket-merge": ("POST", {**API_TICKET, "dana": 403, "alice": 400, "sam": 400, "ada": 400}),
+    "api:ticket-solve": ("POST", {**API_TICKET, "alice": 403, "sam": 403, "ada": 403}),
+    "api:ticket-reopen": (
+        "POST",
+        {**API_TICKET, "dana": 400, "alice": 403, "sam": 403, "ada": 403},
+    ),
+    "api:attachment-download": ("GET", API_TICKET),
+    "api:user-list": ("GET", API_ANY),
+    "api:user-detail": ("GET", {**API_ANY, "erik": 404}),
+    "api:organization-list": ("GET", API_ANY),
+    "api:organization-detail": ("GET", {**API_ANY, "erik": 404}),
+    "api:team-list": ("GET", API_STAFF),
+    "api:team-detail": ("GET", API_STAFF),
+    "api:tag-list": ("GET", API_STAFF),
+    "api:custom-field-list": ("GET", API_ANY),
+    "api:macro-list": ("GET", API_STAFF),
+    "api:macro-detail": ("GET", API_STAFF),
+    "api:macro-render": ("GET", {**API_STAFF, "alice": 400, "carol": 400, "sam": 400, "ada": 400}),
+    "api:macro-apply": ("POST", {**API_STAFF, "alice": 400, "carol": 400, "sam": 400, "ada": 400}),
+    "api:view-list": ("GET", API_STAFF),
+    "api:view-detail": ("GET", API_STAFF),
+    "api:view-tickets": ("GET", API_STAFF),
     "portal:home": ("GET", PORTAL_PAGE),
     "portal:requests": ("GET", PORTAL_PAGE),
     "portal:request_new": ("GET", PORTAL_PAGE),
@@ -166,7 +219,12 @@ def test_every_route_is_in_the_matrix():
 
 
 # Routes whose success changes what the next persona would find (the message moves away).
-FRESH_SCENARIO_PER_PERSONA = {"desk:message_split", "desk:ticket_merge"}
+FRESH_SCENARIO_PER_PERSONA = {
+    "desk:message_split",
+    "desk:ticket_merge",
+    "api:ticket-solve",
+    "portal:request_solve",
+}
 
 
 @pytest.fixture
@@ -185,6 +243,7 @@ def _scenario(people, make_ticket):  # type: ignore[no-untyped-def]
     )
     attachment = message.attachments.get()
     shared_view = SavedView.objects.filter(owner__isnull=True).first()
+    macro = Macro.objects.create(name="Thanks", body="Thanks {{requester.first_name}}")
     kwargs = {
         "attachment": {"attachment_id": attachment.pk, "filename": attachment.filename},
         "desk:view": {"view_id": shared_view.pk},
@@ -193,6 +252,15 @@ def _scenario(people, make_ticket):  # type: ignore[no-untyped-def]
         "desk:settings_new": {"kind": "statuses"},
         "desk:settings_edit": {"kind": "teams", "pk": people["l1"].pk},
         "desk:message_split": {"number": ticket.number, "message_id": message.pk},
+        "api:attachment-download": {"attachment_id": attachment.pk},
+        "api:user-detail": {"pk": people["dana"].pk},
+        "api:organization-detail": {"pk": people["acme"].pk},
+        "api:team-detail": {"pk": people["l1"].pk},
+        "api:macro-detail": {"pk": macro.pk},
+        "api:macro-render": {"pk": macro.pk},
+        "api:macro-apply": {"pk": macro.pk},
+        "api:view-detail": {"pk": shared_view.pk},
+        "api:view-tickets": {"pk": shared_view.pk},
     }
     return {"ticket": ticket, "kwargs": kwargs, "people": people}
 

@@ -10,6 +10,7 @@ through the login form (session cookie + CSRF token, one keep-alive
 requests.Session for everything), measures, stops the server and prints one
 JSON object (also written to --out). See README.md for what each metric is.
 """
+
 import argparse
 import json
 import os
@@ -33,23 +34,41 @@ PAGE_LEN_RE = re.compile(r"data-page-length='(\d+)'")
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--out", help="also write the JSON result here")
-    p.add_argument("--workers", type=int, default=int(os.environ.get("PEER_WORKERS", "2")),
-                   help="gunicorn worker processes (default 2, env PEER_WORKERS)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("PEER_WORKERS", "2")),
+        help="gunicorn worker processes (default 2, env PEER_WORKERS)",
+    )
     p.add_argument("--samples", type=int, default=40, help="timed requests per latency metric")
     p.add_argument("--min-samples", type=int, default=5)
     p.add_argument("--warmup", type=int, default=3, help="untimed requests before each metric")
-    p.add_argument("--time-cap", type=float, default=60.0,
-                   help="seconds per metric after which sampling stops once --min-samples are in")
-    p.add_argument("--hard-cap", type=float, default=300.0,
-                   help="seconds per metric after which sampling stops even below --min-samples (>= 1 sample)")
+    p.add_argument(
+        "--time-cap",
+        type=float,
+        default=60.0,
+        help="seconds per metric after which sampling stops once --min-samples are in",
+    )
+    p.add_argument(
+        "--hard-cap",
+        type=float,
+        default=300.0,
+        help="seconds per metric after which sampling stops even below --min-samples (>= 1 sample)",
+    )
     p.add_argument("--creates", type=int, default=200, help="API ticket creates to time")
     p.add_argument("--search-word", default=os.environ.get("PEER_SEARCH_WORD", "printer"))
     p.add_argument("--request-timeout", type=float, default=900.0)
     p.add_argument("--server-log", default=str(HERE / ".server.log"))
-    p.add_argument("--skip", default="", help="comma-separated metric groups to skip: "
-                   "queue_view,ticket_page,ticket_search,api_ticket_list,api_ticket_create")
+    p.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated metric groups to skip: "
+        "queue_view,ticket_page,ticket_search,api_ticket_list,api_ticket_create",
+    )
     return p.parse_args()
 
 
@@ -95,18 +114,35 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [
-            sys.executable, "-m", "gunicorn", "peer_project.wsgi:application",
-            "--chdir", str(PROJECT),
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", "1",
-            "--keep-alive", "30",
-            "--timeout", str(int(timeout)),
-            "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "peer_project.wsgi:application",
+            "--chdir",
+            str(PROJECT),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "1",
+            "--keep-alive",
+            "30",
+            "--timeout",
+            str(int(timeout)),
+            "--log-level",
+            "warning",
         ]
         self.log_file = open(log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env=os.environ.copy())
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=os.environ.copy(),
+        )
 
     def wait_ready(self, session, timeout=60):
         deadline = time.monotonic() + timeout
@@ -135,7 +171,9 @@ class Server:
 
 def check(resp, expected=(200,)):
     if resp.status_code not in expected:
-        raise RuntimeError(f"{resp.request.method} {resp.url} -> HTTP {resp.status_code}: {resp.text[:300]!r}")
+        raise RuntimeError(
+            f"{resp.request.method} {resp.url} -> HTTP {resp.status_code}: {resp.text[:300]!r}"
+        )
     return resp
 
 
@@ -143,9 +181,18 @@ def login(s, base, user, password, timeout):
     url = base + PREFIX + "/login/"
     check(s.get(url, timeout=timeout))
     token = s.cookies.get("csrftoken")
-    r = s.post(url, data={"username": user, "password": password, "csrfmiddlewaretoken": token,
-                          "next": PREFIX + "/tickets/"},
-               headers={"Referer": url}, timeout=timeout, allow_redirects=False)
+    r = s.post(
+        url,
+        data={
+            "username": user,
+            "password": password,
+            "csrfmiddlewaretoken": token,
+            "next": PREFIX + "/tickets/",
+        },
+        headers={"Referer": url},
+        timeout=timeout,
+        allow_redirects=False,
+    )
     if r.status_code != 302 or "sessionid" not in s.cookies:
         raise RuntimeError(f"login failed: HTTP {r.status_code}")
     r = check(s.get(base + PREFIX + "/tickets/", timeout=timeout, allow_redirects=False))
@@ -179,8 +226,10 @@ def sample(name, fn, args):
         f"peer_{name}_p95_ms": round(percentile(ms, 0.95), 2),
         f"peer_{name}_n": len(ms),
     }
-    log(f"{name}: p50 {res[f'peer_{name}_p50_ms']} ms, p95 {res[f'peer_{name}_p95_ms']} ms, "
-        f"n={len(ms)}, {time.monotonic() - t_metric:.1f} s")
+    log(
+        f"{name}: p50 {res[f'peer_{name}_p50_ms']} ms, p95 {res[f'peer_{name}_p95_ms']} ms, "
+        f"n={len(ms)}, {time.monotonic() - t_metric:.1f} s"
+    )
     return res
 
 
@@ -190,8 +239,12 @@ def main():
     meta = seed_meta()
     import requests
 
-    result = {"peer_version": PEER_VERSION, "peer_tickets": meta["tickets"],
-              "peer_followups": meta["followups"], "peer_seed_seconds": meta.get("seed_seconds")}
+    result = {
+        "peer_version": PEER_VERSION,
+        "peer_tickets": meta["tickets"],
+        "peer_followups": meta["followups"],
+        "peer_seed_seconds": meta.get("seed_seconds"),
+    }
     errors = {}
     server = Server(args.workers, args.request_timeout, args.server_log)
     s = requests.Session()
@@ -215,9 +268,20 @@ def main():
             pm = PAGE_LEN_RE.search(r.text)
             length = int(pm.group(1)) if pm else 10
             t2 = time.perf_counter()
-            d = check(s.get(base + m.group(1), timeout=to, headers={"X-Requested-With": "XMLHttpRequest"},
-                            params={"draw": 1, "start": 0, "length": length,
-                                    "search[value]": "", "search[regex]": "false"}))
+            d = check(
+                s.get(
+                    base + m.group(1),
+                    timeout=to,
+                    headers={"X-Requested-With": "XMLHttpRequest"},
+                    params={
+                        "draw": 1,
+                        "start": 0,
+                        "length": length,
+                        "search[value]": "",
+                        "search[regex]": "false",
+                    },
+                )
+            )
             t3 = time.perf_counter()
             body = d.json()
             info["rows"] = len(body["data"])
@@ -247,6 +311,7 @@ def main():
                 result[f"peer_{name}_data_p50_ms"] = round(percentile(data, 0.5), 2)
                 result[f"peer_{name}_rows"] = info["rows"]
                 result[f"peer_{name}_matches"] = info["filtered"]
+
             return f
 
         run("queue_view", "queue_view", lambda: list_view(None), list_extra("queue_view"))
@@ -263,13 +328,22 @@ def main():
 
         run("ticket_page", "ticket_page", ticket_page)
 
-        run("ticket_search", "ticket_search", lambda: list_view({"q": args.search_word}),
-            list_extra("ticket_search"))
+        run(
+            "ticket_search",
+            "ticket_search",
+            lambda: list_view({"q": args.search_word}),
+            list_extra("ticket_search"),
+        )
 
         def api_list():
             t0 = time.perf_counter()
-            r = check(s.get(f"{base}{PREFIX}/api/tickets/", timeout=to,
-                            headers={"Accept": "application/json"}))
+            r = check(
+                s.get(
+                    f"{base}{PREFIX}/api/tickets/",
+                    timeout=to,
+                    headers={"Accept": "application/json"},
+                )
+            )
             dt = time.perf_counter() - t0
             body = r.json()
             info["rows"] = len(body["results"])
@@ -297,10 +371,19 @@ def main():
                         "priority": 3,
                     }
                     t0 = time.perf_counter()
-                    check(s.post(f"{base}{PREFIX}/api/tickets/", json=payload, timeout=to,
-                                 headers={"X-CSRFToken": csrf, "Accept": "application/json",
-                                          "Referer": base + PREFIX + "/tickets/"}),
-                          expected=(201,))
+                    check(
+                        s.post(
+                            f"{base}{PREFIX}/api/tickets/",
+                            json=payload,
+                            timeout=to,
+                            headers={
+                                "X-CSRFToken": csrf,
+                                "Accept": "application/json",
+                                "Referer": base + PREFIX + "/tickets/",
+                            },
+                        ),
+                        expected=(201,),
+                    )
                     return time.perf_counter() - t0
 
                 for _ in range(args.warmup):
@@ -315,7 +398,9 @@ def main():
                 total = time.perf_counter() - t_start
                 result["peer_api_ticket_create_per_s"] = round(done / total, 2)
                 result["peer_api_ticket_create_n"] = done
-                log(f"api_ticket_create: {result['peer_api_ticket_create_per_s']}/s over {done} creates")
+                log(
+                    f"api_ticket_create: {result['peer_api_ticket_create_per_s']}/s over {done} creates"
+                )
             except Exception as exc:
                 log(f"api_ticket_create FAILED: {exc}")
                 errors["api_ticket_create"] = str(exc)[:500]

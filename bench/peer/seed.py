@@ -23,6 +23,7 @@ What it does, in order:
   5. ANALYZE; stores metadata (long ticket ids, counts, load time) in the table
      peer_bench_meta, which measure.py reads.
 """
+
 import argparse
 import json
 import os
@@ -43,13 +44,188 @@ FOLLOWUPS_PER_TICKET = 5
 
 # Helpdesk-ish vocabulary. Words are chosen so that none is a substring of
 # another in the list (icontains search), which keeps hit rates predictable.
-WORDS = ["account", "address", "admin", "alert", "android", "apple", "backup", "badge", "balance", "bank", "battery", "billing", "blank", "browser", "budget", "bug", "cable", "calendar", "camera", "card", "cart", "certificate", "charge", "chrome", "client", "cloud", "code", "company", "computer", "contract", "cookie", "copy", "crash", "customer", "dashboard", "database", "deadline", "delivery", "desk", "device", "discount", "display", "domain", "download", "driver", "duplicate", "email", "error", "export", "failure", "fax", "feature", "firewall", "folder", "font", "form", "freeze", "gateway", "guest", "hardware", "headset", "help", "holiday", "icon", "image", "import", "install", "invoice", "keyboard", "label", "laptop", "latency", "license", "link", "login", "logo", "manager", "meeting", "memory", "menu", "message", "migration", "mobile", "modem", "monitor", "mouse", "network", "notebook", "office", "order", "outage", "package", "parcel", "partner", "password", "payment", "phone", "plan", "plugin", "policy", "portal", "price", "printer", "profile", "project", "proxy", "quota", "receipt", "refund", "region", "release", "reminder", "renewal", "report", "request", "reset", "router", "salary", "scanner", "schedule", "screen", "search", "server", "session", "setting", "share", "signal", "slow", "software", "spam", "speaker", "storage", "subscription", "supplier", "sync", "system", "tablet", "tax", "teams", "template", "ticket", "timeout", "token", "training", "transfer", "upgrade", "upload", "vendor", "video", "voucher", "wallet", "warranty", "webcam", "website", "wifi", "window", "yesterday", "tomorrow", "urgent", "please", "thanks", "again", "still", "cannot", "unable", "broken", "working", "since", "morning", "after", "before", "update"]
+WORDS = [
+    "account",
+    "address",
+    "admin",
+    "alert",
+    "android",
+    "apple",
+    "backup",
+    "badge",
+    "balance",
+    "bank",
+    "battery",
+    "billing",
+    "blank",
+    "browser",
+    "budget",
+    "bug",
+    "cable",
+    "calendar",
+    "camera",
+    "card",
+    "cart",
+    "certificate",
+    "charge",
+    "chrome",
+    "client",
+    "cloud",
+    "code",
+    "company",
+    "computer",
+    "contract",
+    "cookie",
+    "copy",
+    "crash",
+    "customer",
+    "dashboard",
+    "database",
+    "deadline",
+    "delivery",
+    "desk",
+    "device",
+    "discount",
+    "display",
+    "domain",
+    "download",
+    "driver",
+    "duplicate",
+    "email",
+    "error",
+    "export",
+    "failure",
+    "fax",
+    "feature",
+    "firewall",
+    "folder",
+    "font",
+    "form",
+    "freeze",
+    "gateway",
+    "guest",
+    "hardware",
+    "headset",
+    "help",
+    "holiday",
+    "icon",
+    "image",
+    "import",
+    "install",
+    "invoice",
+    "keyboard",
+    "label",
+    "laptop",
+    "latency",
+    "license",
+    "link",
+    "login",
+    "logo",
+    "manager",
+    "meeting",
+    "memory",
+    "menu",
+    "message",
+    "migration",
+    "mobile",
+    "modem",
+    "monitor",
+    "mouse",
+    "network",
+    "notebook",
+    "office",
+    "order",
+    "outage",
+    "package",
+    "parcel",
+    "partner",
+    "password",
+    "payment",
+    "phone",
+    "plan",
+    "plugin",
+    "policy",
+    "portal",
+    "price",
+    "printer",
+    "profile",
+    "project",
+    "proxy",
+    "quota",
+    "receipt",
+    "refund",
+    "region",
+    "release",
+    "reminder",
+    "renewal",
+    "report",
+    "request",
+    "reset",
+    "router",
+    "salary",
+    "scanner",
+    "schedule",
+    "screen",
+    "search",
+    "server",
+    "session",
+    "setting",
+    "share",
+    "signal",
+    "slow",
+    "software",
+    "spam",
+    "speaker",
+    "storage",
+    "subscription",
+    "supplier",
+    "sync",
+    "system",
+    "tablet",
+    "tax",
+    "teams",
+    "template",
+    "ticket",
+    "timeout",
+    "token",
+    "training",
+    "transfer",
+    "upgrade",
+    "upload",
+    "vendor",
+    "video",
+    "voucher",
+    "wallet",
+    "warranty",
+    "webcam",
+    "website",
+    "wifi",
+    "window",
+    "yesterday",
+    "tomorrow",
+    "urgent",
+    "please",
+    "thanks",
+    "again",
+    "still",
+    "cannot",
+    "unable",
+    "broken",
+    "working",
+    "since",
+    "morning",
+    "after",
+    "before",
+    "update",
+]
 # Rare word: in about 0.5% of the sentence pool.
 RARE_WORD = "zeppelin"
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--tickets", type=int, default=100_000)
     p.add_argument("--no-reset", action="store_true", help="do not drop the schema first")
     p.add_argument("--json", help="also write the seed summary JSON to this file")
@@ -66,8 +242,16 @@ def ensure_database():
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    kw = {k: v for k, v in (("host", db["HOST"]), ("port", db["PORT"]), ("user", db["USER"]),
-                            ("password", db["PASSWORD"])) if v}
+    kw = {
+        k: v
+        for k, v in (
+            ("host", db["HOST"]),
+            ("port", db["PORT"]),
+            ("user", db["USER"]),
+            ("password", db["PASSWORD"]),
+        )
+        if v
+    }
     kw.update(db.get("OPTIONS", {}))
     try:
         psycopg.connect(dbname=db["NAME"], **kw).close()
@@ -91,8 +275,10 @@ def reset_schema():
         )
         foreign = [r[0] for r in cur.fetchall()]
         if foreign:
-            sys.exit(f"refusing to reset: database has tables that are not django-helpdesk's "
-                     f"({', '.join(foreign[:5])}); point PEER_DATABASE_URL at a database of its own")
+            sys.exit(
+                f"refusing to reset: database has tables that are not django-helpdesk's "
+                f"({', '.join(foreign[:5])}); point PEER_DATABASE_URL at a database of its own"
+            )
         cur.execute("DROP SCHEMA IF EXISTS public CASCADE")
         cur.execute("CREATE SCHEMA public")
     connection.close()
@@ -111,15 +297,18 @@ def create_base_objects():
     bench = User.objects.create_user(BENCH_USER, "bench@example.com", BENCH_PASSWORD, is_staff=True)
     agents = [bench.id]
     for i in range(1, 4):
-        u = User.objects.create_user(f"agent{i}", f"agent{i}@example.com", BENCH_PASSWORD, is_staff=True)
+        u = User.objects.create_user(
+            f"agent{i}", f"agent{i}@example.com", BENCH_PASSWORD, is_staff=True
+        )
         agents.append(u.id)
     for i in range(5):
         User.objects.create_user(f"customer{i}", f"customer{i}@example.com", BENCH_PASSWORD)
 
     queues = []
     for slug, title in (("support", "Support"), ("billing", "Billing"), ("sales", "Sales")):
-        q = Queue.objects.create(title=title, slug=slug, allow_public_submission=False,
-                                 allow_email_submission=False)
+        q = Queue.objects.create(
+            title=title, slug=slug, allow_public_submission=False, allow_email_submission=False
+        )
         queues.append(q.id)
     return agents, queues
 
@@ -155,7 +344,9 @@ def bulk_load(n, agents, queues):
     long_ids = [i * long_step for i in range(1, LONG_TICKETS + 1) if i * long_step <= n]
     # The 5 tickets right before each long one get 2 follow-ups, paying for
     # its 15 extra, so the total stays 5*N.
-    pay_per_long = (LONG_FOLLOWUPS - FOLLOWUPS_PER_TICKET) // (FOLLOWUPS_PER_TICKET - SHORT_FOLLOWUPS)
+    pay_per_long = (LONG_FOLLOWUPS - FOLLOWUPS_PER_TICKET) // (
+        FOLLOWUPS_PER_TICKET - SHORT_FOLLOWUPS
+    )
     exact = long_step > pay_per_long
     tables = ["helpdesk_ticket", "helpdesk_followup"]
     timings = {}
@@ -192,9 +383,7 @@ def bulk_load(n, agents, queues):
                 """
             )
         # Sprinkle the rare word into ~0.5% of body sentences.
-        cur.execute(
-            f"UPDATE peer_bodies SET s = s || ' {RARE_WORD}' WHERE i % 200 = 17"
-        )
+        cur.execute(f"UPDATE peer_bodies SET s = s || ' {RARE_WORD}' WHERE i % 200 = 17")
         # Capitalise titles.
         cur.execute("UPDATE peer_titles SET s = upper(left(s, 1)) || substr(s, 2)")
         cur.execute("ANALYZE peer_titles; ANALYZE peer_bodies")
@@ -269,9 +458,16 @@ def bulk_load(n, agents, queues):
             JOIN peer_bodies b1 ON b1.i = r.r1
             JOIN peer_bodies b2 ON b2.i = r.r2
             """,
-            {"agents": agents, "step": long_step, "nlong": LONG_TICKETS, "long": LONG_FOLLOWUPS,
-             "short": SHORT_FOLLOWUPS, "per": FOLLOWUPS_PER_TICKET, "pay": pay_per_long,
-             "exact": exact},
+            {
+                "agents": agents,
+                "step": long_step,
+                "nlong": LONG_TICKETS,
+                "long": LONG_FOLLOWUPS,
+                "short": SHORT_FOLLOWUPS,
+                "per": FOLLOWUPS_PER_TICKET,
+                "pay": pay_per_long,
+                "exact": exact,
+            },
         )
         timings["followups_s"] = round(time.monotonic() - t0, 2)
 
@@ -341,13 +537,17 @@ def main():
         "timings": timings,
     }
     with connection.cursor() as cur:
-        cur.execute("CREATE TABLE IF NOT EXISTS peer_bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS peer_bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)"
+        )
         cur.execute(
             "INSERT INTO peer_bench_meta VALUES ('seed', %s::jsonb) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             [json.dumps(summary)],
         )
-    log(f"done in {summary['seed_seconds']} s: {n_tickets} tickets, {n_followups} follow-ups {timings}")
+    log(
+        f"done in {summary['seed_seconds']} s: {n_tickets} tickets, {n_followups} follow-ups {timings}"
+    )
     out = json.dumps(summary)
     if args.json:
         Path(args.json).write_text(out + "\n")

@@ -28,6 +28,8 @@ def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
     number = _NUMBER_RE.match(query)
     if number:
         found.extend(visible.filter(number=int(number.group(1))))
+    if not user.is_agent:
+        return found + _customer_search(visible, query, limit=limit, skip={t.pk for t in found})
     match = backend().match_ids_sql(query)
     if match is None:
         return found
@@ -44,3 +46,25 @@ def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
         if len(found) >= limit:
             break
     return found
+
+
+def _customer_search(visible, query: str, *, limit: int, skip: set[int]) -> list[Ticket]:  # type: ignore[no-untyped-def]
+    """Customers search only what they can read: subjects and public messages.
+
+    The full-text index also holds internal notes, so it is for agents only. A customer has
+    few tickets, so a plain filter over them is cheap.
+    """
+    from django.db.models import Q
+
+    from frontdesk.search.backends import query_terms
+    from frontdesk.tickets.models import Message, MessageKind
+
+    terms = query_terms(query)
+    if not terms:
+        return []
+    condition = Q()
+    for term in terms:
+        public = Message.objects.filter(kind=MessageKind.PUBLIC, body_text__icontains=term)
+        condition &= Q(subject__icontains=term) | Q(pk__in=public.values("ticket_id"))
+    matches = visible.filter(condition).exclude(pk__in=skip).order_by("-updated_at")
+    return list(matches[:limit])

@@ -96,7 +96,8 @@ def filters_q(filters: Mapping[str, Any], *, user: User) -> Q:
         q &= Q(assignee_id=assignee)
     team = filters.get("team")
     if team == "mine":
-        q &= Q(team_id__in=team_ids_of(user))
+        # Tickets no team owns yet are everyone's intake: they show in every agent's teams.
+        q &= Q(team_id__in=team_ids_of(user)) | Q(team__isnull=True)
     elif team is not None:
         q &= Q(team_id=team)
     if filters.get("status_category"):

@@ -282,6 +282,9 @@ def _ticket_open(inbound: InboundMessage) -> Message:
             "priority": ticket.priority.slug,
         },
     )
+    # An agent logging a call or chat for a customer writes the customer's request: it is
+    # not a reply to them, so it starts no first-response clock and counts as their message.
+    on_behalf = inbound.author.is_agent and requester.pk != inbound.author.pk
     message = _message_append(
         ticket=ticket,
         author=inbound.author,
@@ -293,7 +296,10 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         at=at,
         external_id=inbound.external_id,
         metadata=inbound.metadata,
+        counts_as_reply=not on_behalf,
     )
+    if on_behalf:
+        ticket.last_customer_message_at = at
     Ticket.objects.filter(pk=ticket.pk).update(
         message_count=ticket.message_count,
         first_response_at=ticket.first_response_at,
@@ -317,6 +323,7 @@ def _message_append(
     at: datetime,
     external_id: str = "",
     metadata: Mapping[str, Any] | None = None,
+    counts_as_reply: bool = True,
 ) -> Message:
     """Store a message and keep the ticket's message timestamps current (in memory)."""
     if body_html:
@@ -341,7 +348,7 @@ def _message_append(
     if attachments:
         attachments_store(message=message, files=attachments)
     ticket.message_count += 1
-    if kind == MessageKind.PUBLIC:
+    if kind == MessageKind.PUBLIC and counts_as_reply:
         if from_agent:
             ticket.agent_reply_count += 1
             ticket.last_agent_reply_at = at

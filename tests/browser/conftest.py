@@ -51,8 +51,8 @@ def login(page, email: str, password: str) -> None:  # type: ignore[no-untyped-d
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
 
 
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]

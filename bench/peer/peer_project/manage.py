@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """manage.py for the django-helpdesk peer project used by the benchmark."""
+
 import os
 import sys
 

@@ -308,3 +308,9 @@ def test_full_text_search_finds_words_but_not_other_peoples_tickets(
     ]
     for odd in ('"; DROP TABLE x', "***", "a" * 5000, "NEAR(", "ÅÄÖ"):
         assert api_as("alice").get(TICKETS, {"q": odd}).status_code == 200
+
+
+def test_agent_may_solve_own_request_like_in_the_portal(api_as, make_ticket, people):
+    own = make_ticket(requester=people["bob"])
+    assert api_as("bob").post(f"{TICKETS}{own.number}/solve/").status_code == 200
+    assert api_as("alice").post(f"{TICKETS}{own.number}/reopen/").status_code == 403

@@ -255,7 +255,7 @@ def test_macro_preview_fills_the_composer(client, people, make_ticket):
     login(client, people["alice"])
     response = client.get(
         reverse("desk:macro_preview", args=[ticket.number]),
-        {"macro_choice": macro.pk, "macro": macro.pk},
+        {"macro": macro.pk},
     )
     assert "Hello Dana" in response.content.decode()
 
@@ -410,3 +410,19 @@ def test_agent_copies_a_colleague_of_the_requester(client, people, make_ticket):
     )
     assert bad.status_code == 400
     assert "is not an email address" in bad.content.decode()
+
+
+def test_customer_api_search_never_matches_words_only_in_internal_notes(people, make_ticket):
+    from frontdesk.search.selectors import ticket_search
+
+    ticket = make_ticket(subject="Invoice wrong")
+    message_add(
+        ticket=ticket,
+        author=people["alice"],
+        body_text="customer is a grumbler",
+        kind=MessageKind.NOTE,
+    )
+    message_add(ticket=ticket, author=people["alice"], body_text="We corrected the total")
+    assert ticket_search(people["dana"], "grumbler") == []
+    assert ticket_search(people["dana"], "corrected") == [ticket]
+    assert ticket_search(people["erik"], "corrected") == []

@@ -314,3 +314,23 @@ def test_attachments_are_deduplicated_and_dangerous_types_refused(make_ticket, p
             attachments=[IncomingFile(name="fake.png", content=b"<html>")],
         )
     assert Ticket.objects.get(pk=ticket.pk).message_count == 3
+
+
+def test_ticket_an_agent_logs_for_a_caller_has_no_first_response_yet(people):
+    from frontdesk.tickets.intake import InboundMessage
+    from frontdesk.tickets.models import Channel
+    from frontdesk.tickets.services import message_receive
+
+    message = message_receive(
+        inbound=InboundMessage(
+            channel=Channel.PHONE,
+            author=people["alice"],
+            requester=people["dana"],
+            subject="Called: cannot log in",
+            body_text="Caller cannot log in since 9:00",
+        )
+    )
+    ticket = Ticket.objects.get(pk=message.ticket_id)
+    assert ticket.first_response_at is None
+    assert ticket.agent_reply_count == 0
+    assert ticket.last_customer_message_at == ticket.created_at

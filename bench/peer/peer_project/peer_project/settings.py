@@ -8,6 +8,7 @@ Database comes from PEER_DATABASE_URL (PostgreSQL), e.g.
   postgresql://user:pass@host:5432/dbname
   postgresql://postgres@/peerbench?host=/tmp/peerpg&port=55432
 """
+
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit

@@ -2,6 +2,7 @@
 
 Its REST API (DRF router) is then at /helpdesk/api/ (tickets, followups, ...).
 """
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView

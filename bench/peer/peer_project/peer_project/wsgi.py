@@ -1,4 +1,5 @@
 """WSGI entry point for the django-helpdesk peer (served by gunicorn)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
