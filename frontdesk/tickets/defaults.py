@@ -63,3 +63,56 @@ VIEWS = [
         "-updated_at",
     ),
 ]
+
+
+def defaults_install(apps) -> None:  # type: ignore[no-untyped-def]
+    """Create the starting configuration where it is missing (idempotent).
+
+    Used by the data migration and by the test personas, because a transactional test's
+    flush removes rows that migrations created.
+    """
+    status_model = apps.get_model("tickets", "Status")
+    type_model = apps.get_model("tickets", "TicketType")
+    priority_model = apps.get_model("tickets", "Priority")
+    cell_model = apps.get_model("tickets", "PriorityMatrixCell")
+    view_model = apps.get_model("tickets", "SavedView")
+    if not status_model.objects.exists():
+        for position, (name, slug, category, is_default) in enumerate(STATUSES):
+            status_model.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "category": category,
+                    "is_default": is_default,
+                    "position": position,
+                },
+            )
+    if not type_model.objects.exists():
+        for position, (name, slug, description) in enumerate(TYPES):
+            type_model.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "position": position,
+                    "customer_can_choose": slug != "problem",
+                },
+            )
+    if not priority_model.objects.exists():
+        for name, slug, rank, color in PRIORITIES:
+            priority_model.objects.get_or_create(
+                slug=slug, defaults={"name": name, "rank": rank, "color": color}
+            )
+    if not cell_model.objects.exists():
+        priorities = {p.slug: p for p in priority_model.objects.all()}
+        for (urgency, impact), slug in MATRIX.items():
+            cell_model.objects.get_or_create(
+                urgency=urgency, impact=impact, defaults={"priority": priorities[slug]}
+            )
+    if not view_model.objects.filter(owner__isnull=True).exists():
+        for position, (name, key, filters, sort) in enumerate(VIEWS):
+            view_model.objects.get_or_create(
+                key=key,
+                owner=None,
+                defaults={"name": name, "filters": filters, "sort": sort, "position": position},
+            )

@@ -41,6 +41,11 @@ PASSWORD = "secret-pass-123"  # noqa: S105 - test fixture
 
 def personas_create() -> dict[str, object]:
     """Dana (Acme) and Erik (Globex) are customers; Alice and Bob work in L1, Carol in L2."""
+    from django.apps import apps
+
+    from frontdesk.tickets.defaults import defaults_install
+
+    defaults_install(apps)
     acme = OrganizationFactory(name="Acme")
     globex = OrganizationFactory(name="Globex")
     l1 = TeamFactory(name="L1", tier="L1")

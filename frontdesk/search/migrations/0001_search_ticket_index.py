@@ -9,8 +9,9 @@ SQLITE = [
 SQLITE_REVERSE = ["DROP TABLE IF EXISTS search_ticket_fts"]
 POSTGRES = [
     "CREATE TABLE IF NOT EXISTS search_ticket_doc ("
-    " ticket_id bigint PRIMARY KEY REFERENCES tickets_ticket(id) ON DELETE CASCADE"
-    " DEFERRABLE INITIALLY DEFERRED,"
+    # No foreign key: the index is derived data, rebuilt at will, and a key would stop
+    # TRUNCATE of the tickets table; searches join tickets, so a stale row never shows.
+    " ticket_id bigint PRIMARY KEY,"
     " document tsvector NOT NULL)",
     "CREATE INDEX IF NOT EXISTS search_ticket_doc_gin ON search_ticket_doc USING gin(document)",
 ]
