@@ -1,33 +1,41 @@
 """The configuration a new desk starts with. Names are in the translation catalog."""
 
-from django.utils.translation import gettext_noop as N_  # noqa: N812
+from django.utils.translation import gettext_noop
 
 STATUSES = [
     # name, slug, category, is_default
-    (N_("New"), "new", "new", True),
-    (N_("Open"), "open", "open", True),
-    (N_("Waiting for customer"), "pending", "pending", True),
-    (N_("Waiting for third party"), "on-hold", "on_hold", True),
-    (N_("Solved"), "solved", "solved", True),
-    (N_("Closed"), "closed", "closed", True),
+    (gettext_noop("New"), "new", "new", True),
+    (gettext_noop("Open"), "open", "open", True),
+    (gettext_noop("Waiting for customer"), "pending", "pending", True),
+    (gettext_noop("Waiting for third party"), "on-hold", "on_hold", True),
+    (gettext_noop("Solved"), "solved", "solved", True),
+    (gettext_noop("Closed"), "closed", "closed", True),
 ]
 
 TYPES = [
-    (N_("Incident"), "incident", N_("Something is broken or not working as it should.")),
     (
-        N_("Service request"),
-        "service-request",
-        N_("Ask for something new: access, a change, an item."),
+        gettext_noop("Incident"),
+        "incident",
+        gettext_noop("Something is broken or not working as it should."),
     ),
-    (N_("Question"), "question", N_("Ask how something works.")),
-    (N_("Problem"), "problem", N_("The underlying cause of one or more incidents.")),
+    (
+        gettext_noop("Service request"),
+        "service-request",
+        gettext_noop("Ask for something new: access, a change, an item."),
+    ),
+    (gettext_noop("Question"), "question", gettext_noop("Ask how something works.")),
+    (
+        gettext_noop("Problem"),
+        "problem",
+        gettext_noop("The underlying cause of one or more incidents."),
+    ),
 ]
 
 PRIORITIES = [
-    (N_("Low"), "low", 1, "low"),
-    (N_("Normal"), "normal", 2, "normal"),
-    (N_("High"), "high", 3, "high"),
-    (N_("Urgent"), "urgent", 4, "urgent"),
+    (gettext_noop("Low"), "low", 1, "low"),
+    (gettext_noop("Normal"), "normal", 2, "normal"),
+    (gettext_noop("High"), "high", 3, "high"),
+    (gettext_noop("Urgent"), "urgent", 4, "urgent"),
 ]
 
 # urgency x impact -> priority slug
@@ -46,18 +54,28 @@ MATRIX = {
 OPEN = ["new", "open", "pending", "on_hold"]
 VIEWS = [
     # name, key, filters, sort
-    (N_("My open tickets"), "my-open", {"assignee": "me", "status_category": OPEN}, "-updated_at"),
     (
-        N_("Unassigned in my teams"),
+        gettext_noop("My open tickets"),
+        "my-open",
+        {"assignee": "me", "status_category": OPEN},
+        "-updated_at",
+    ),
+    (
+        gettext_noop("Unassigned in my teams"),
         "unassigned",
         {"assignee": "none", "team": "mine", "status_category": OPEN},
         "created_at",
     ),
-    (N_("My teams"), "my-teams", {"team": "mine", "status_category": OPEN}, "-updated_at"),
-    (N_("All open"), "all-open", {"status_category": OPEN}, "-updated_at"),
-    (N_("Pending"), "pending", {"status_category": ["pending"]}, "-updated_at"),
     (
-        N_("Recently solved"),
+        gettext_noop("My teams"),
+        "my-teams",
+        {"team": "mine", "status_category": OPEN},
+        "-updated_at",
+    ),
+    (gettext_noop("All open"), "all-open", {"status_category": OPEN}, "-updated_at"),
+    (gettext_noop("Pending"), "pending", {"status_category": ["pending"]}, "-updated_at"),
+    (
+        gettext_noop("Recently solved"),
         "recently-solved",
         {"status_category": ["solved"], "updated_within_days": 7},
         "-updated_at",
