@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from frontdesk.core.models import Counter, OutboxEntry
 
@@ -13,13 +12,20 @@ from frontdesk.core.models import Counter, OutboxEntry
 def counter_next(*, name: str) -> int:
     """Return the next value of a named counter. Call inside the caller's transaction.
 
-    The UPDATE takes a row lock until commit, so concurrent callers get distinct values.
+    One ``UPDATE ... RETURNING`` (PostgreSQL, SQLite 3.35+): the row lock it takes lasts
+    until commit, so concurrent callers get distinct values.
     """
-    updated = Counter.objects.filter(name=name).update(value=F("value") + 1)
-    if not updated:
-        Counter.objects.get_or_create(name=name, defaults={"value": 0})
-        Counter.objects.filter(name=name).update(value=F("value") + 1)
-    return Counter.objects.values_list("value", flat=True).get(name=name)
+    table = Counter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608
+            [name],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    Counter.objects.get_or_create(name=name, defaults={"value": 0})
+    return counter_next(name=name)
 
 
 def outbox_add(*, topic: str, payload: dict[str, Any]) -> OutboxEntry:

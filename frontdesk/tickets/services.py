@@ -256,7 +256,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         priority=priority_compute(urgency=urgency, impact=impact),
         channel=inbound.channel,
         requester=requester,
-        organization=requester.organization,
+        organization_id=requester.organization_id,
         team=inbound.team,
         assignee=inbound.assignee,
         custom_fields=values,
