@@ -176,8 +176,7 @@ def notes_for(results: dict) -> list[str]:
         if value is None:
             notes.append(f"`{name}` was not measured (the API is not there yet).")
         elif (value < target) if higher else (value >= target):
-            notes.append(f"`{name}` = {value} misses its target ({target}); see the "
-                         "benchmark report for the cause and the proposed fix.")
+            notes.append(f"`{name}` = {value} misses its target ({target}).")
     return notes
 
 

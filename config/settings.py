@@ -155,6 +155,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env_str("FRONTDESK_TEST_SQLITE_NAME") or str(VAR_DIR / "test.sqlite3")
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Form choice lists iterate querysets; server-side cursors would cost three round trips
+    # for a handful of rows (and do not survive a transaction-pooling proxy).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
@@ -182,6 +186,9 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "frontdesk",
         "filename": str(VAR_DIR / "huey.sqlite3"),
+        # The database outbox is the durable record of every side effect (the sweeper
+        # re-enqueues what a lost job left undone), so the queue need not fsync each enqueue.
+        "fsync": False,
         "immediate": TESTING and not env_bool("FRONTDESK_HUEY_REAL", False),
         "consumer": {"workers": env_int("FRONTDESK_WORKERS", 2), "worker_type": "thread"},
     }

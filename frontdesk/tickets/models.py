@@ -286,6 +286,16 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "-created_at"], name="ticket_org_idx"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # Every open ticket once, small next to all tickets: sidebar counts read it
+            # without touching the table (index-only scan).
+            models.Index(
+                fields=["team", "assignee", "status_category"],
+                name="ticket_open_idx",
+                condition=Q(
+                    status_category__in=["new", "open", "pending", "on_hold"],
+                    merged_into__isnull=True,
+                ),
+            ),
             models.Index(
                 fields=["team", "-updated_at"],
                 name="ticket_unassigned_idx",
