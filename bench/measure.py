@@ -291,6 +291,8 @@ def main() -> int:
         else:
             record("api_ticket_list", timed("api_ticket_list", page_api(client, api), args))
             result["api_ticket_create_per_s"] = api_create(client, api, fx, args)
+            result["api_ticket_create_concurrent8_per_s"] = api_create_concurrent(
+                port, api, fx, args, clients=8)
     finally:
         stop_server(proc)
     result["workers"] = args.workers
@@ -337,6 +339,40 @@ def api_create(client: Client, api: dict[str, str], fx: dict[str, object],
         create(args.warmup + i)
     per_s = args.creates / (time.perf_counter() - t0)
     log(f"api_ticket_create: {per_s:.1f}/s over {args.creates}")
+    return round(per_s, 1)
+
+
+def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
+                          args: argparse.Namespace, *, clients: int) -> float:
+    """The same creates from several clients at once: what a busy integration sees."""
+    import threading
+
+    customers: list[str] = fx["customers"]  # type: ignore[assignment]
+    headers = {**api, "Content-Type": "application/json"}
+    per_client = max(1, args.creates // clients)
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        own = Client(port)
+        for i in range(per_client):
+            payload = {"subject": f"Concurrent bench ticket {n}-{i}", "body": "Printer offline.",
+                       "requester": customers[(n * per_client + i) % len(customers)]}
+            status, _h, body = own.request("POST", "/api/v1/tickets/",
+                                           body=json.dumps(payload).encode(), headers=headers)
+            if status != 201:
+                errors.append(f"HTTP {status} {body[:200]!r}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"concurrent creates failed: {errors[:3]}")
+    per_s = per_client * clients / elapsed
+    log(f"api_ticket_create ({clients} clients): {per_s:.1f}/s over {per_client * clients}")
     return round(per_s, 1)
 
 

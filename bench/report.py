@@ -102,6 +102,9 @@ def render(run: dict[str, Any]) -> str:
         f"{fmt(r.get('peer_api_ticket_create_per_s'))} /s | | ≥ 300 /s | "
         f"{verdict('api_ticket_create_per_s', r.get('api_ticket_create_per_s'))} |")
     lines += ["", "Frontdesk only:", ""]
+    if r.get("api_ticket_create_concurrent8_per_s") is not None:
+        lines.append("- API ticket create with 8 clients at once: "
+                     f"{fmt(r.get('api_ticket_create_concurrent8_per_s'))} /s")
     for key, label in EXTRA:
         lines.append(f"- {label}: p50 {fmt(r.get(f'{key}_p50_ms'))} ms, "
                      f"p95 {fmt(r.get(f'{key}_p95_ms'))} ms")
