@@ -118,3 +118,25 @@ def test_keyboard_only_agent_moves_through_queue(browser, live_server, people, m
     assert page.is_visible("#shortcuts")
     context.close()
     assert json.dumps({"ok": True})
+
+
+def test_bob_sees_that_alice_is_replying(browser, live_server, people, make_ticket):
+    ticket = make_ticket(subject="Shared ticket")
+    url = f"/desk/tickets/{ticket.number}/"
+    alice_context = browser.new_context(base_url=live_server.url)
+    alice = alice_context.new_page()
+    login(alice, "alice@example.com", PASSWORD)
+    alice.goto(url)
+    alice.fill("#composer-text", "Working on a reply")
+    alice.dispatch_event("#composer-text", "input")
+    # The heartbeat that says "replying" goes out a second after typing.
+    alice.wait_for_timeout(2500)
+    bob_context = browser.new_context(base_url=live_server.url)
+    bob = bob_context.new_page()
+    login(bob, "bob@example.com", PASSWORD)
+    bob.goto(url)
+    bob.wait_for_function(
+        "document.querySelector('#presence').textContent.includes('Alice Agent is replying')",
+        timeout=10000)
+    alice_context.close()
+    bob_context.close()

@@ -74,6 +74,13 @@
     if (warning) warning.textContent = note ? warning.dataset.note : warning.dataset.public;
   });
 
+  // Tell colleagues we are replying while the composer holds text (sent with the heartbeat).
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "composer-text") return;
+    const flag = document.getElementById("composer-replying");
+    if (flag) flag.value = event.target.value.trim() ? "1" : "0";
+  });
+
   document.addEventListener("click", function (event) {
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) closer.closest("dialog").close();
