@@ -85,6 +85,10 @@ class PropertiesForm(forms.Form):
         self, *args: object, custom_fields: list[CustomField] | None = None, **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Evaluate each choice list once per page, not once per time it is rendered.
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.widget.choices = list(iter(field.choices))  # iter: no COUNT query
         self.custom_field_names = []
         for definition in custom_fields or []:
             name = f"cf_{definition.key}"

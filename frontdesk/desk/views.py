@@ -75,12 +75,14 @@ def _files(request: HttpRequest, field: str = "attachments") -> list[IncomingFil
     return [IncomingFile(name=f.name, content=f.read()) for f in request.FILES.getlist(field)]
 
 
-def _sidebar(request: HttpRequest) -> dict[str, Any]:
+def _sidebar(request: HttpRequest, *, counts: bool = False) -> dict[str, Any]:
+    """The views in the sidebar. Only the queue page counts them inline; other pages load
+    the counts right after (htmx), so a ticket opens without waiting for them."""
     views = list(views_for(request.user))
-    counts = view_counts(views, user=request.user)
+    totals = view_counts(views, user=request.user) if counts else {}
     for view in views:
-        view.count = counts[view.pk]
-    return {"views": views}
+        view.count = totals.get(view.pk)
+    return {"views": views, "counts_pending": not counts}
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -102,7 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @agent_required
 def sidebar_counts(request: HttpRequest) -> HttpResponse:
     """htmx: the sidebar's views with fresh counts (polled, so counts stay live)."""
-    context = _sidebar(request)
+    context = _sidebar(request, counts=True)
     current = request.GET.get("current", "")
     context["view"] = next((v for v in context["views"] if str(v.pk) == current), None)
     return render(request, "desk/_views.html", context)
@@ -112,7 +114,7 @@ def sidebar_counts(request: HttpRequest) -> HttpResponse:
 @agent_required
 def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
     """A queue: the view's tickets, newest change first, 50 a page, state in the URL."""
-    context = _sidebar(request)
+    context = _sidebar(request, counts=True)
     view = next((v for v in context["views"] if v.pk == view_id), None)
     if view is None:
         return render(request, "desk/not_found.html", context, status=404)
@@ -173,6 +175,7 @@ def _ticket_context(
     reply: ReplyForm | None = None,
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     custom_fields = custom_fields_for(ticket.ticket_type)
+    tags = [t.name for t in ticket.tags.all()]
     if properties is None:
         initial = {
             "subject": ticket.subject,
@@ -183,7 +186,7 @@ def _ticket_context(
             "priority": ticket.priority if ticket.priority_overridden else None,
             "team": ticket.team,
             "assignee": ticket.assignee,
-            "tags": ", ".join(t.name for t in ticket.tags.all()),
+            "tags": ", ".join(tags),
             "cc": ", ".join(u.email for u in ticket.cc.all()),
             "due_at": ticket.due_at,
             "version": ticket.version,
@@ -202,7 +205,7 @@ def _ticket_context(
         "other_tickets": requester_other_tickets(request.user, ticket),
         "links": link_list_for(request.user, ticket),
         "custom_fields": custom_fields,
-        "tags": [t.name for t in ticket.tags.all()],
+        "tags": tags,
         "cc": list(ticket.cc.all()),
         "tab": "conversation",
         "view_id": view_id,
@@ -250,9 +253,8 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
             % {"old": ticket.number, "new": ticket.merged_into.number},
         )
         return redirect("desk:ticket", number=ticket.merged_into.number)
-    context = _ticket_context(request, ticket)
-    ticket_mark_seen(user=request.user, ticket=ticket)
-    return render(request, "desk/ticket.html", context)
+    # The page's first presence heartbeat (right after load) marks the ticket as seen.
+    return render(request, "desk/ticket.html", _ticket_context(request, ticket))
 
 
 @require_GET
@@ -460,11 +462,12 @@ def presence(request: HttpRequest, number: int) -> HttpResponse:
     others = presence_touch(
         user=request.user, ticket=ticket, replying=request.POST.get("replying") == "1"
     )
-    current = (
-        ticket_list_for(request.user).filter(pk=ticket.pk).values_list("version", flat=True).first()
-    )
+    # ticket_get_for just read the current version; a newer one than the page shows means
+    # someone changed the ticket since it was loaded (and it is not "seen" yet).
     loaded = request.POST.get("version", "")
-    changed = loaded.isdigit() and current is not None and current > int(loaded)
+    changed = loaded.isdigit() and ticket.version > int(loaded)
+    if not changed:
+        ticket_mark_seen(user=request.user, ticket=ticket)
     return render(
         request, "desk/_presence.html", {"others": others, "changed": changed, "ticket": ticket}
     )

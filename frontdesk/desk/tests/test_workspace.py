@@ -426,3 +426,16 @@ def test_customer_api_search_never_matches_words_only_in_internal_notes(people, 
     assert ticket_search(people["dana"], "grumbler") == []
     assert ticket_search(people["dana"], "corrected") == [ticket]
     assert ticket_search(people["erik"], "corrected") == []
+
+
+def test_ticket_updated_after_alice_saw_it_stands_out_as_unread(client, people, make_ticket):
+    ticket = make_ticket(subject="Watch me", assignee=people["alice"])
+    login(client, people["alice"])
+    queue = reverse("desk:view", args=[view("my-open").pk])
+    assert 'class="unread"' in client.get(queue).content.decode()
+    client.get(reverse("desk:ticket", args=[ticket.number]))
+    ticket.refresh_from_db()
+    client.post(reverse("desk:presence", args=[ticket.number]), {"version": ticket.version})
+    assert 'class="unread"' not in client.get(queue).content.decode()
+    message_add(ticket=ticket, author=people["dana"], body_text="Any news?")
+    assert 'class="unread"' in client.get(queue).content.decode()
