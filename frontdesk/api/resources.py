@@ -57,6 +57,7 @@ from frontdesk.tickets.models import SavedView
 from frontdesk.tickets.queues import SORTS, view_counts, view_queryset
 from frontdesk.tickets.selectors import attachment_get_for
 from frontdesk.tickets.services import macro_apply, macro_render
+from frontdesk.tickets.views import attachment_response
 
 ID_REGEX = "[0-9]{1,18}"
 
@@ -286,14 +287,4 @@ class AttachmentDownloadView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request: Request, attachment_id: int) -> FileResponse:
-        attachment = attachment_get_for(request.user, attachment_id)
-        response = FileResponse(
-            attachment.blob.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return attachment_response(attachment_get_for(request.user, attachment_id))

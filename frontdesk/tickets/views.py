@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
+from frontdesk.tickets.models import Attachment
 from frontdesk.tickets.selectors import attachment_get_for
 
 
@@ -16,6 +17,11 @@ def attachment_download(request: HttpRequest, attachment_id: int, filename: str)
     attachment = attachment_get_for(request.user, attachment_id)
     if filename != attachment.filename:
         raise Http404("No such attachment")
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """A file as a download that browsers never sniff or run (shared with the API)."""
     response = FileResponse(
         attachment.blob.file.open("rb"),
         as_attachment=True,
