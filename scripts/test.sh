@@ -12,6 +12,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "ruff"
 .venv/bin/ruff check . || status=1
 
+step "import contracts (tickets and core never import what reacts to them)"
+.venv/bin/lint-imports --no-cache >/dev/null || { .venv/bin/lint-imports --no-cache; status=1; }
+
 step "migrations are complete"
 $PY manage.py makemigrations --check --dry-run >/dev/null || { echo "model changes without a migration"; status=1; }
 
