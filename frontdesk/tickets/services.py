@@ -188,7 +188,9 @@ def _lock(ticket: Ticket) -> Ticket:
 # --- intake ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+# No savepoint: a caller's own transaction (the API wraps contact creation and intake in
+# one) fails as a whole anyway, and a savepoint costs two round trips per ticket.
+@transaction.atomic(savepoint=False)
 def message_receive(*, inbound: InboundMessage) -> Message:
     """The one way in: append to ``inbound.ticket`` or open a new ticket with the message."""
     attachment_check(inbound.attachments)
@@ -245,7 +247,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
     status = inbound.status or status_default(StatusCategory.NEW)
     if inbound.assignee is not None and status.category == StatusCategory.NEW:
         status = status_default(StatusCategory.OPEN)
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         number=counter_next(name="ticket_number"),
         subject=subject,
         ticket_type=ticket_type,
@@ -265,6 +267,20 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         updated_at=at,
         solved_at=at if status.category in DONE_CATEGORIES else None,
     )
+    # An agent logging a call or chat for a customer writes the customer's request: it is
+    # not a reply to them, so it starts no first-response clock and counts as their message.
+    on_behalf = inbound.author.is_agent and requester.pk != inbound.author.pk
+    _message_count(
+        ticket,
+        from_agent=inbound.author.is_agent,
+        kind=inbound.kind,
+        counts_as_reply=not on_behalf,
+        at=at,
+    )
+    if on_behalf:
+        ticket.last_customer_message_at = at
+    # Counted before the insert, so the ticket row is written once.
+    ticket.save(force_insert=True)
     if inbound.cc:
         ticket.cc.set([u for u in inbound.cc if u.pk != requester.pk])
     if inbound.tags:
@@ -282,9 +298,6 @@ def _ticket_open(inbound: InboundMessage) -> Message:
             "priority": ticket.priority.slug,
         },
     )
-    # An agent logging a call or chat for a customer writes the customer's request: it is
-    # not a reply to them, so it starts no first-response clock and counts as their message.
-    on_behalf = inbound.author.is_agent and requester.pk != inbound.author.pk
     message = _message_append(
         ticket=ticket,
         author=inbound.author,
@@ -296,19 +309,25 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         at=at,
         external_id=inbound.external_id,
         metadata=inbound.metadata,
-        counts_as_reply=not on_behalf,
-    )
-    if on_behalf:
-        ticket.last_customer_message_at = at
-    Ticket.objects.filter(pk=ticket.pk).update(
-        message_count=ticket.message_count,
-        first_response_at=ticket.first_response_at,
-        last_customer_message_at=ticket.last_customer_message_at,
-        last_agent_reply_at=ticket.last_agent_reply_at,
-        agent_reply_count=ticket.agent_reply_count,
+        counted_already=True,
     )
     _changed(ticket)
     return message
+
+
+def _message_count(
+    ticket: Ticket, *, from_agent: bool, kind: str, counts_as_reply: bool, at: datetime
+) -> None:
+    """What one more message changes on the ticket: counts and response timestamps."""
+    ticket.message_count += 1
+    if kind == MessageKind.PUBLIC and counts_as_reply:
+        if from_agent:
+            ticket.agent_reply_count += 1
+            ticket.last_agent_reply_at = at
+            if ticket.first_response_at is None:
+                ticket.first_response_at = at
+        else:
+            ticket.last_customer_message_at = at
 
 
 def _message_append(
@@ -324,8 +343,12 @@ def _message_append(
     external_id: str = "",
     metadata: Mapping[str, Any] | None = None,
     counts_as_reply: bool = True,
+    counted_already: bool = False,
 ) -> Message:
-    """Store a message and keep the ticket's message timestamps current (in memory)."""
+    """Store a message and keep the ticket's message timestamps current (in memory).
+
+    ``counted_already``: the caller applied ``_message_count`` before saving the ticket.
+    """
     if body_html:
         clean_html = html_sanitize(body_html)
         text = body_text.strip() or html_to_text(clean_html)
@@ -347,15 +370,10 @@ def _message_append(
     )
     if attachments:
         attachments_store(message=message, files=attachments)
-    ticket.message_count += 1
-    if kind == MessageKind.PUBLIC and counts_as_reply:
-        if from_agent:
-            ticket.agent_reply_count += 1
-            ticket.last_agent_reply_at = at
-            if ticket.first_response_at is None:
-                ticket.first_response_at = at
-        else:
-            ticket.last_customer_message_at = at
+    if not counted_already:
+        _message_count(
+            ticket, from_agent=from_agent, kind=kind, counts_as_reply=counts_as_reply, at=at
+        )
     _event(
         ticket,
         author,
