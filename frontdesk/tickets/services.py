@@ -188,9 +188,7 @@ def _lock(ticket: Ticket) -> Ticket:
 # --- intake ---------------------------------------------------------------------------------
 
 
-# No savepoint: a caller's own transaction (the API wraps contact creation and intake in
-# one) fails as a whole anyway, and a savepoint costs two round trips per ticket.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def message_receive(*, inbound: InboundMessage) -> Message:
     """The one way in: append to ``inbound.ticket`` or open a new ticket with the message."""
     attachment_check(inbound.attachments)
