@@ -62,7 +62,13 @@ class UserPreferencesMiddleware:
         else:
             timezone.deactivate()
         language = getattr(user, "language", "") if user and user.is_authenticated else ""
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        if not language:
+            return self.get_response(request)
+        previous = translation.get_language()
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            return self.get_response(request)
+        finally:
+            # The thread serves other requests and jobs next: leave its language as found.
+            translation.activate(previous)

@@ -73,3 +73,12 @@ def test_outbox_add_enqueues_after_commit(db, django_capture_on_commit_callbacks
     for callback in callbacks:
         callback()
     assert calls == [{"ok": True}]
+
+
+def test_swedish_request_does_not_leave_its_language_on_the_thread(client, people):
+    from django.utils.translation import get_language
+
+    client.force_login(people["erik"])
+    response = client.get("/portal/")
+    assert b'<html lang="sv">' in response.content
+    assert get_language() == "en"
