@@ -43,12 +43,40 @@ VAR_DIR = Path(env_str("FRONTDESK_VAR_DIR", str(BASE_DIR / "var")))
 # Under pytest the test settings apply without anyone having to remember a variable.
 TESTING = env_bool("FRONTDESK_TESTING", "pytest" in sys.modules)
 DEBUG = env_bool("FRONTDESK_DEBUG", False)
-# A development key is only acceptable while DEBUG is on; production must set its own.
-SECRET_KEY = env_str("FRONTDESK_SECRET_KEY") or (
-    "dev-insecure-frontdesk-key-change-me" if DEBUG or TESTING else ""
-)
-if not SECRET_KEY:
-    raise RuntimeError("FRONTDESK_SECRET_KEY must be set when FRONTDESK_DEBUG is off.")
+
+
+def _secret_key() -> str:
+    """FRONTDESK_SECRET_KEY, or a random key created once and kept in var/secret_key.
+
+    Several processes (web, jobs) on one machine share the file; scaled-out deployments set
+    the variable so every host signs with the same key.
+    """
+    configured = env_str("FRONTDESK_SECRET_KEY")
+    if configured:
+        return configured
+    path = VAR_DIR / "secret_key"
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        import secrets
+
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process (the job worker) created it at the same moment
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    for _attempt in range(50):
+        key = path.read_text().strip()
+        if key:
+            return key
+        import time
+
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it or set FRONTDESK_SECRET_KEY.")
+
+
+SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = env_list("FRONTDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("FRONTDESK_CSRF_TRUSTED_ORIGINS")

@@ -135,8 +135,7 @@ def test_bob_sees_that_alice_is_replying(browser, live_server, people, make_tick
     bob = bob_context.new_page()
     login(bob, "bob@example.com", PASSWORD)
     bob.goto(url)
-    bob.wait_for_function(
-        "document.querySelector('#presence').textContent.includes('Alice Agent is replying')",
-        timeout=10000)
+    # A selector wait, not a JavaScript predicate: the page's CSP forbids eval.
+    bob.locator("#presence", has_text="Alice Agent is replying").wait_for(timeout=10000)
     alice_context.close()
     bob_context.close()
