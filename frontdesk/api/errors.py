@@ -15,12 +15,14 @@ from frontdesk.tickets.services import TicketConflict
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors":
-                                                                       exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
     elif isinstance(exc, TicketConflict):
-        return Response({"detail": str(exc), "version": exc.ticket.version},
-                        status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"detail": str(exc), "version": exc.ticket.version}, status=status.HTTP_409_CONFLICT
+        )
     return drf_exception_handler(exc, context)

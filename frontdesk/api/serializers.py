@@ -41,6 +41,19 @@ from frontdesk.tickets.models import (
 
 # Generous for any human message, small enough that nobody stores a novel by accident.
 BODY_MAX_CHARS = 200_000
+
+
+def body_field() -> serializers.CharField:
+    """A message body (text or HTML): optional, kept exactly as sent, bounded in size."""
+    return serializers.CharField(
+        max_length=BODY_MAX_CHARS,
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+    )
+
+
 MAX_LIST_ITEMS = 50
 MAX_ATTACHMENTS = 20
 
@@ -141,20 +154,8 @@ class TicketCreateSerializer(StrictSerializer):
     """A new request. Customers open tickets for themselves; agents on behalf of anyone."""
 
     subject = serializers.CharField(max_length=250)
-    body = serializers.CharField(
-        max_length=BODY_MAX_CHARS,
-        allow_blank=True,
-        required=False,
-        default="",
-        trim_whitespace=False,
-    )
-    body_html = serializers.CharField(
-        max_length=BODY_MAX_CHARS,
-        allow_blank=True,
-        required=False,
-        default="",
-        trim_whitespace=False,
-    )
+    body = body_field()
+    body_html = body_field()
     requester = serializers.EmailField(
         required=False,
         help_text=_("Agents only: the customer the request is for (created when unknown)."),
@@ -313,20 +314,8 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(StrictSerializer):
-    body = serializers.CharField(
-        max_length=BODY_MAX_CHARS,
-        allow_blank=True,
-        required=False,
-        default="",
-        trim_whitespace=False,
-    )
-    body_html = serializers.CharField(
-        max_length=BODY_MAX_CHARS,
-        allow_blank=True,
-        required=False,
-        default="",
-        trim_whitespace=False,
-    )
+    body = body_field()
+    body_html = body_field()
     kind = serializers.ChoiceField(
         choices=MessageKind.choices,
         default=MessageKind.PUBLIC,

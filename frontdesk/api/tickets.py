@@ -45,7 +45,7 @@ from frontdesk.api.serializers import (
     TicketUpdateSerializer,
 )
 from frontdesk.search.selectors import MATCH_LIMIT, ticket_search
-from frontdesk.tickets.attachments import IncomingFile
+from frontdesk.tickets.attachments import incoming_files
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import Channel, LinkKind, Message, Ticket
 from frontdesk.tickets.selectors import (
@@ -64,15 +64,6 @@ from frontdesk.tickets.services import (
 )
 
 PARSERS = [JSONParser, MultiPartParser, FormParser]
-
-
-def incoming_files(files: list[Any]) -> list[IncomingFile]:
-    return [
-        IncomingFile(
-            name=f.name or "attachment", content=f.read(), content_type=f.content_type or ""
-        )
-        for f in files
-    ]
 
 
 def errors_renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:

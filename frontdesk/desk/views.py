@@ -23,7 +23,7 @@ from frontdesk.desk.models import TicketSeen
 from frontdesk.desk.permissions import agent_required
 from frontdesk.desk.services import presence_touch, ticket_mark_seen
 from frontdesk.search.selectors import ticket_search
-from frontdesk.tickets.attachments import IncomingFile
+from frontdesk.tickets.attachments import incoming_files
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import (
     Channel,
@@ -32,13 +32,14 @@ from frontdesk.tickets.models import (
     MessageKind,
     SavedView,
     StatusCategory,
+    Ticket,
 )
 from frontdesk.tickets.queues import (
     SORTS,
-    after_q,
     filters_clean,
     keyset_page,
     view_counts,
+    view_neighbours,
     view_queryset,
     views_for,
 )
@@ -69,10 +70,6 @@ from frontdesk.tickets.services import (
 )
 
 LIST_COLUMNS_RELATED = ("requester", "assignee", "status", "priority", "team")
-
-
-def _files(request: HttpRequest, field: str = "attachments") -> list[IncomingFile]:
-    return [IncomingFile(name=f.name, content=f.read()) for f in request.FILES.getlist(field)]
 
 
 def _sidebar(request: HttpRequest, *, counts: bool = False) -> dict[str, Any]:
@@ -169,7 +166,7 @@ def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
 
 def _ticket_context(
     request: HttpRequest,
-    ticket,
+    ticket: Ticket,
     *,
     properties: PropertiesForm | None = None,
     reply: ReplyForm | None = None,
@@ -215,31 +212,15 @@ def _ticket_context(
     return context
 
 
-def _neighbours(request: HttpRequest, ticket, view_id: str | None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _neighbours(request: HttpRequest, ticket: Ticket, view_id: str | None) -> dict[str, Any]:
     """Previous and next ticket in the queue the agent came from (for j/k)."""
     if not view_id or not view_id.isdigit():
         return {}
     view = views_for(request.user).filter(pk=int(view_id)).first()
     if view is None:
         return {}
-    queryset = view_queryset(view, user=request.user)
-    fields = SORTS.get(view.sort) or SORTS["-updated_at"]
-    values = [getattr(ticket, name) for name, _desc in fields]
-    order = [("-" if d else "") + n for n, d in fields]
-    reverse_order = [n if d else "-" + n for n, d in fields]
-    after = (
-        queryset.filter(after_q(fields, values, reverse=False))
-        .order_by(*order)
-        .values_list("number", flat=True)
-        .first()
-    )
-    before = (
-        queryset.filter(after_q(fields, values, reverse=True))
-        .order_by(*reverse_order)
-        .values_list("number", flat=True)
-        .first()
-    )
-    return {"next_number": after, "previous_number": before}
+    previous, following = view_neighbours(view, ticket=ticket, user=request.user)
+    return {"next_number": following, "previous_number": previous}
 
 
 @require_GET
@@ -296,7 +277,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
                 body_text=data["body"],
                 kind=data["kind"],
                 status=data["status"],
-                attachments=_files(request),
+                attachments=incoming_files(data["attachments"]),
             )
     except ValidationError as exc:
         form.add_error(None, _error_text(exc))
@@ -380,15 +361,20 @@ def ticket_solve(request: HttpRequest, number: int) -> HttpResponse:
     return _back(ticket.number, request)
 
 
+def _other_ticket(request: HttpRequest, field: str) -> Ticket | None:
+    """The ticket whose number the agent typed into ``field`` ("#123" or "123")."""
+    raw = request.POST.get(field, "").strip().lstrip("#")
+    return ticket_get_for(request.user, int(raw)) if raw.isdigit() else None
+
+
 @require_POST
 @agent_required
 def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
     source = ticket_get_for(request.user, number)
-    target_number = request.POST.get("into", "").strip().lstrip("#")
-    if not target_number.isdigit():
+    target = _other_ticket(request, "into")
+    if target is None:
         messages.error(request, _("Enter the number of the ticket to merge into."))
         return _back(source.number, request)
-    target = ticket_get_for(request.user, int(target_number))
     try:
         ticket_merge(source=source, target=target, actor=request.user)
     except ValidationError as exc:
@@ -405,11 +391,10 @@ def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
 @agent_required
 def ticket_link_view(request: HttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, number)
-    other_number = request.POST.get("ticket", "").strip().lstrip("#")
-    if not other_number.isdigit():
+    other = _other_ticket(request, "ticket")
+    if other is None:
         messages.error(request, _("Enter a ticket number."))
         return _back(ticket.number, request)
-    other = ticket_get_for(request.user, int(other_number))
     kind = request.POST.get("kind", "related")
     try:
         if kind == "child":
@@ -508,7 +493,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                     impact=data["impact"],
                     team=data["team"],
                     assignee=data["assignee"],
-                    attachments=_files(request),
+                    attachments=incoming_files(data["attachments"]),
                 )
             )
         except ValidationError as exc:

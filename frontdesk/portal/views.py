@@ -26,7 +26,7 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.services import user_update
 from frontdesk.core import clock
 from frontdesk.portal.forms import ProfileForm, ReplyForm, RequestForm, customer_types
-from frontdesk.tickets.attachments import IncomingFile
+from frontdesk.tickets.attachments import incoming_files
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import (
     OPEN_CATEGORIES,
@@ -95,11 +95,6 @@ def _agent_elsewhere(user: User, ticket: Ticket) -> HttpResponse | None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _files(files: list[Any]) -> list[IncomingFile]:
-    # The content type is decided by the service from the name, never by the browser.
-    return [IncomingFile(name=f.name, content=f.read()) for f in files]
 
 
 def _errors_to_form(form: Form, exc: ValidationError) -> None:
@@ -250,7 +245,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                     ticket_type=data["type"],
                     urgency=data["urgency"],
                     custom_fields=form.custom_values(),
-                    attachments=_files(data["attachments"]),
+                    attachments=incoming_files(data["attachments"]),
                 )
             )
         except ValidationError as exc:
@@ -345,7 +340,7 @@ def request_reply(request: HttpRequest, number: int) -> HttpResponse:
                 author=request.user,
                 body_text=data["body"],
                 channel=Channel.PORTAL,
-                attachments=_files(data["attachments"]),
+                attachments=incoming_files(data["attachments"]),
             )
         except ValidationError as exc:
             _errors_to_form(form, exc)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from django.db import connection
+from django.db.models import Q, QuerySet
 
 from frontdesk.accounts.models import User
-from frontdesk.search.backends import backend
-from frontdesk.tickets.models import Ticket
+from frontdesk.search.backends import backend, query_terms
+from frontdesk.tickets.models import Message, MessageKind, Ticket
 from frontdesk.tickets.selectors import ticket_list_for
 
 _NUMBER_RE = re.compile(r"^\s*#?(\d{1,12})\s*$")
@@ -48,17 +49,14 @@ def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
     return found
 
 
-def _customer_search(visible, query: str, *, limit: int, skip: set[int]) -> list[Ticket]:  # type: ignore[no-untyped-def]
+def _customer_search(
+    visible: QuerySet[Ticket], query: str, *, limit: int, skip: set[int]
+) -> list[Ticket]:
     """Customers search only what they can read: subjects and public messages.
 
     The full-text index also holds internal notes, so it is for agents only. A customer has
     few tickets, so a plain filter over them is cheap.
     """
-    from django.db.models import Q
-
-    from frontdesk.search.backends import query_terms
-    from frontdesk.tickets.models import Message, MessageKind
-
     terms = query_terms(query)
     if not terms:
         return []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +35,18 @@ _MAGIC = {
     "image/gif": (b"GIF87a", b"GIF89a"),
     "application/pdf": (b"%PDF-",),
 }
+
+
+def incoming_files(uploads: Iterable[Any]) -> list[IncomingFile]:
+    """Uploaded files (forms, API) as the intake takes them; their type is decided later."""
+    return [
+        IncomingFile(
+            name=f.name or "attachment",
+            content=f.read(),
+            content_type=getattr(f, "content_type", "") or "",
+        )
+        for f in uploads
+    ]
 
 
 def filename_clean(name: str) -> str:

@@ -168,6 +168,30 @@ def view_counts(views: list[SavedView], *, user: User) -> dict[int, int]:
     return counts
 
 
+def view_neighbours(
+    view: SavedView, *, ticket: Ticket, user: User
+) -> tuple[int | None, int | None]:
+    """Numbers of the tickets just before and just after ``ticket`` in the view's order."""
+    queryset = view_queryset(view, user=user)
+    fields = SORTS.get(view.sort) or SORTS["-updated_at"]
+    values = [getattr(ticket, name) for name, _desc in fields]
+    order = [("-" if desc else "") + name for name, desc in fields]
+    reverse_order = [name if desc else "-" + name for name, desc in fields]
+    following = (
+        queryset.filter(after_q(fields, values, reverse=False))
+        .order_by(*order)
+        .values_list("number", flat=True)
+        .first()
+    )
+    previous = (
+        queryset.filter(after_q(fields, values, reverse=True))
+        .order_by(*reverse_order)
+        .values_list("number", flat=True)
+        .first()
+    )
+    return previous, following
+
+
 @dataclass
 class Page:
     rows: list[Ticket]

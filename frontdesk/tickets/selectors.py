@@ -13,11 +13,13 @@ from django.http import Http404
 from frontdesk.accounts.models import User
 from frontdesk.tickets.models import (
     Attachment,
+    CustomField,
     Message,
     MessageKind,
     Ticket,
     TicketEvent,
     TicketLink,
+    TicketType,
 )
 
 
@@ -144,10 +146,10 @@ def requester_other_tickets(user: User, ticket: Ticket, limit: int = 5) -> list[
     )
 
 
-def custom_fields_for(ticket_type: object, *, customer_visible_only: bool = False) -> list:
+def custom_fields_for(
+    ticket_type: TicketType | None, *, customer_visible_only: bool = False
+) -> list[CustomField]:
     """Active custom fields that apply to a ticket type (a field with no types: all)."""
-    from frontdesk.tickets.models import CustomField
-
     fields = CustomField.objects.filter(active=True).prefetch_related("ticket_types")
     if customer_visible_only:
         fields = fields.filter(customer_visible=True)

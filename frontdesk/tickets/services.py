@@ -48,6 +48,7 @@ from frontdesk.tickets.models import (
     TicketType,
 )
 from frontdesk.tickets.placeholders import placeholders_render
+from frontdesk.tickets.selectors import custom_fields_for
 
 TOPIC_TICKET_CHANGED = "ticket.changed"
 
@@ -106,22 +107,16 @@ def tags_resolve(names: Iterable[str]) -> list[Tag]:
 
 
 def field_specs_for(ticket_type: TicketType | None) -> list[customfields.FieldSpec]:
-    fields = CustomField.objects.filter(active=True).prefetch_related("ticket_types")
-    specs = []
-    for definition in fields:
-        type_ids = {t.pk for t in definition.ticket_types.all()}
-        if type_ids and (ticket_type is None or ticket_type.pk not in type_ids):
-            continue
-        specs.append(
-            customfields.FieldSpec(
-                key=definition.key,
-                label=definition.label,
-                field_type=definition.field_type,
-                choices=tuple(definition.choices or ()),
-                required_on_solve=definition.required_on_solve,
-            )
+    return [
+        customfields.FieldSpec(
+            key=definition.key,
+            label=definition.label,
+            field_type=definition.field_type,
+            choices=tuple(definition.choices or ()),
+            required_on_solve=definition.required_on_solve,
         )
-    return specs
+        for definition in custom_fields_for(ticket_type)
+    ]
 
 
 def _event(
