@@ -116,11 +116,16 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "huey.contrib.djhuey",
     "channels",
+    "anymail",
     "frontdesk.core",
     "frontdesk.accounts",
     "frontdesk.customers",
     "frontdesk.tickets",
     "frontdesk.search",
+    "frontdesk.sla",
+    "frontdesk.mail",
+    "frontdesk.knowledge",
+    "frontdesk.community",
     "frontdesk.portal",
     "frontdesk.desk",
     "frontdesk.api",
@@ -310,6 +315,31 @@ EMAIL_HOST_USER = env_str("FRONTDESK_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("FRONTDESK_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("FRONTDESK_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("FRONTDESK_FROM_EMAIL", "Frontdesk <support@example.com>")
+# Secrets stored in the database (mailbox passwords, webhook secrets) are encrypted with a key
+# derived from these (comma-separated, newest first, so keys can be rotated); SECRET_KEY when
+# unset.
+ENCRYPTION_KEYS = env_list("FRONTDESK_ENCRYPTION_KEYS") or [SECRET_KEY]
+# Inbound mail: larger mails are quarantined and the sender told.
+MAIL_MAX_BYTES = env_int("FRONTDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+# Mails per sender per hour before further mail from that sender is held (flood guard).
+MAIL_SENDER_RATE_PER_HOUR = env_int("FRONTDESK_MAIL_SENDER_RATE_PER_HOUR", 30)
+MAIL_POLL_SECONDS = env_int("FRONTDESK_MAIL_POLL_SECONDS", 60)
+# `manage.py smtpd` (inbound SMTP/LMTP listener an MTA delivers to).
+SMTPD_HOST = env_str("FRONTDESK_SMTPD_HOST", "127.0.0.1")
+SMTPD_PORT = env_int("FRONTDESK_SMTPD_PORT", 8025)
+# Provider inbound webhooks (django-anymail): basic-auth secret "user:password" and keys.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env_str("FRONTDESK_ANYMAIL_WEBHOOK_SECRET") or None,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("FRONTDESK_MAILGUN_WEBHOOK_SIGNING_KEY") or None,
+    "POSTMARK_SERVER_TOKEN": env_str("FRONTDESK_POSTMARK_SERVER_TOKEN") or None,
+    "SENDGRID_API_KEY": env_str("FRONTDESK_SENDGRID_API_KEY") or None,
+    "MAILGUN_API_KEY": env_str("FRONTDESK_MAILGUN_API_KEY") or None,
+}
+ANYMAIL = {k: v for k, v in ANYMAIL.items() if v is not None}
+
+# --- SLA ----------------------------------------------------------------------------------
+# How often the SLA scanner looks for targets coming due (seconds).
+SLA_SCAN_SECONDS = env_int("FRONTDESK_SLA_SCAN_SECONDS", 60)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -11,6 +11,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("desk/", include("frontdesk.desk.urls")),
     path("portal/", include("frontdesk.portal.urls")),
+    path("mail/", include("frontdesk.mail.urls")),
+    path("sla/", include("frontdesk.sla.urls")),
+    path("kb/", include("frontdesk.knowledge.urls")),
+    path("community/", include("frontdesk.community.urls")),
     path(
         "attachments/<int:attachment_id>/<str:filename>",
         ticket_views.attachment_download,

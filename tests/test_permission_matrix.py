@@ -7,85 +7,32 @@ not in this matrix fails ``test_every_route_is_in_the_matrix``.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+import frontdesk
+from frontdesk.core.testing.permissions import (
+    ADMIN_PAGE,
+    AGENT_PAGE,
+    AGENT_TICKET_PAGE,
+    AGENT_TICKET_POST,
+    API_ANY,
+    API_STAFF,
+    API_TICKET,
+    LOGIN,
+    PERSONAS,
+    PORTAL_PAGE,
+    PORTAL_TICKET,
+    THIRD_PARTY,
+)
 from frontdesk.tickets.attachments import IncomingFile
 from frontdesk.tickets.models import Macro, SavedView
 from frontdesk.tickets.services import message_add
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ("anon", "dana", "erik", "alice", "carol", "sam", "ada")
-# Namespaces and prefixes owned by well-kept third-party apps with their own access rules.
-THIRD_PARTY = ("admin", "django-admin/", "accounts/", "i18n/")
-
-LOGIN = 302
-AGENT_PAGE = {
-    "anon": LOGIN,
-    "dana": 403,
-    "erik": 403,
-    "alice": 200,
-    "carol": 200,
-    "sam": 200,
-    "ada": 200,
-}
-AGENT_TICKET_PAGE = {**AGENT_PAGE, "carol": 404}
-AGENT_TICKET_POST = {
-    "anon": LOGIN,
-    "dana": 403,
-    "erik": 403,
-    "alice": None,
-    "carol": 404,
-    "sam": None,
-    "ada": None,
-}
-ADMIN_PAGE = {
-    "anon": LOGIN,
-    "dana": 403,
-    "erik": 403,
-    "alice": 403,
-    "carol": 403,
-    "sam": 403,
-    "ada": 200,
-}
-
-PORTAL_PAGE = {
-    "anon": LOGIN,
-    **dict.fromkeys(("dana", "erik", "alice", "carol", "sam", "ada"), 200),
-}
-# Staff opening a portal ticket page they may see are sent to the workspace (302).
-PORTAL_TICKET = {
-    "anon": LOGIN,
-    "dana": 200,
-    "erik": 404,
-    "alice": 302,
-    "carol": 404,
-    "sam": 302,
-    "ada": 302,
-}
-
-# The API answers 401 (not a login redirect) to callers without credentials.
-API_ANY = {"anon": 401, **dict.fromkeys(PERSONAS[1:], 200)}
-API_TICKET = {
-    "anon": 401,
-    "dana": 200,
-    "erik": 404,
-    "alice": 200,
-    "carol": 404,
-    "sam": 200,
-    "ada": 200,
-}
-API_STAFF = {
-    "anon": 401,
-    "dana": 403,
-    "erik": 403,
-    "alice": 200,
-    "carol": 200,
-    "sam": 200,
-    "ada": 200,
-}
-API_STAFF_POST = {**API_STAFF, "alice": None, "carol": None, "sam": None, "ada": None}
 
 # route name -> (method, kwargs builder key, expected status per persona; None = "allowed":
 # any 2xx/3xx/400 that is not a login redirect or refusal)
@@ -192,6 +139,28 @@ MATRIX: dict[str, tuple[str, dict[str, int | None]]] = {
 }
 
 
+def _app_route_modules() -> list:  # type: ignore[type-arg]
+    """Each app's ``tests/permissions.py`` (see frontdesk/core/testing/permissions.py)."""
+    found = []
+    for info in pkgutil.iter_modules(frontdesk.__path__):
+        try:
+            found.append(importlib.import_module(f"frontdesk.{info.name}.tests.permissions"))
+        except ModuleNotFoundError as exc:
+            if exc.name not in (
+                f"frontdesk.{info.name}.tests",
+                f"frontdesk.{info.name}.tests.permissions",
+            ):
+                raise
+    return found
+
+
+APP_MODULES = _app_route_modules()
+for _module in APP_MODULES:
+    _overlap = set(_module.ROUTES) & set(MATRIX)
+    assert not _overlap, f"{_module.__name__} repeats routes {_overlap}"
+    MATRIX.update(_module.ROUTES)
+
+
 def _route_names() -> set[str]:
     names: set[str] = set()
 
@@ -225,6 +194,8 @@ FRESH_SCENARIO_PER_PERSONA = {
     "api:ticket-solve",
     "portal:request_solve",
 }
+for _module in APP_MODULES:
+    FRESH_SCENARIO_PER_PERSONA |= set(getattr(_module, "FRESH", ()))
 
 
 @pytest.fixture
@@ -262,7 +233,11 @@ def _scenario(people, make_ticket):  # type: ignore[no-untyped-def]
         "api:view-detail": {"pk": shared_view.pk},
         "api:view-tickets": {"pk": shared_view.pk},
     }
-    return {"ticket": ticket, "kwargs": kwargs, "people": people}
+    scenario = {"ticket": ticket, "kwargs": kwargs, "people": people}
+    for module in APP_MODULES:
+        if hasattr(module, "route_kwargs"):
+            kwargs.update(module.route_kwargs(scenario))
+    return scenario
 
 
 def _url(name: str, scenario) -> str:  # type: ignore[no-untyped-def]

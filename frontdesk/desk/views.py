@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import customer_get_or_create
+from frontdesk.desk.extensions import ticket_extensions
 from frontdesk.desk.forms import BulkForm, NewTicketForm, PropertiesForm, ReplyForm, ViewForm
 from frontdesk.desk.models import TicketSeen
 from frontdesk.desk.permissions import agent_required
@@ -191,9 +192,14 @@ def _ticket_context(
         initial.update({f"cf_{k}": v for k, v in ticket.custom_fields.items()})
         properties = PropertiesForm(initial=initial, custom_fields=custom_fields)
     view_id = request.GET.get("view")
+    conversation = list(message_list_for(request.user, ticket))
+    extensions = ticket_extensions(ticket, request.user, conversation)
+    for message in conversation:
+        message.extras = extensions["ext_messages"].get(message.pk, [])
     context = {
+        **extensions,
         "ticket": ticket,
-        "conversation": list(message_list_for(request.user, ticket)),
+        "conversation": conversation,
         "properties": properties,
         "reply": reply or ReplyForm(initial={"version": ticket.version}),
         "macros": Macro.objects.filter(

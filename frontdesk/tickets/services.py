@@ -51,6 +51,9 @@ from frontdesk.tickets.placeholders import placeholders_render
 from frontdesk.tickets.selectors import custom_fields_for
 
 TOPIC_TICKET_CHANGED = "ticket.changed"
+# Payload {"ticket_id", "message_id", "ticket_created"}: a message was stored (any kind, any
+# author). Channels send agent replies out, notifications tell people, SLA clocks move.
+TOPIC_MESSAGE_CREATED = "message.created"
 
 
 class TicketConflict(Exception):  # noqa: N818 - reads as the situation it names
@@ -303,6 +306,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         external_id=inbound.external_id,
         metadata=inbound.metadata,
         counted_already=True,
+        ticket_created=True,
     )
     _changed(ticket)
     return message
@@ -337,6 +341,7 @@ def _message_append(
     metadata: Mapping[str, Any] | None = None,
     counts_as_reply: bool = True,
     counted_already: bool = False,
+    ticket_created: bool = False,
 ) -> Message:
     """Store a message and keep the ticket's message timestamps current (in memory).
 
@@ -348,6 +353,10 @@ def _message_append(
     else:
         text = body_text.strip()
         clean_html = text_to_html(text)
+    metadata = dict(metadata or {})
+    if metadata.get("reply_html"):
+        # The new part of a message a channel split from quoted history; shown folded open.
+        metadata["reply_html"] = html_sanitize(str(metadata["reply_html"]))
     from_agent = author.is_agent
     message = Message.objects.create(
         ticket=ticket,
@@ -359,7 +368,7 @@ def _message_append(
         body_html=clean_html,
         created_at=at,
         external_id=external_id[:250],
-        metadata=dict(metadata or {}),
+        metadata=metadata,
     )
     if attachments:
         attachments_store(message=message, files=attachments)
@@ -378,6 +387,14 @@ def _message_append(
             "from_agent": from_agent,
             "channel": channel,
             "attachments": len(attachments),
+        },
+    )
+    outbox_add(
+        topic=TOPIC_MESSAGE_CREATED,
+        payload={
+            "ticket_id": ticket.pk,
+            "message_id": message.pk,
+            "ticket_created": ticket_created,
         },
     )
     return message

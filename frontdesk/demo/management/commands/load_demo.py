@@ -7,6 +7,7 @@ Running it again on a desk that already has tickets does nothing.
 
 from __future__ import annotations
 
+import importlib
 import json
 import zlib
 from datetime import timedelta
@@ -25,6 +26,10 @@ from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import Channel, Macro, MessageKind, Status, Ticket, TicketType
 from frontdesk.tickets.services import message_add, message_receive, ticket_update
 
+# Apps that add their own demo content define ``before_tickets(context)`` and/or
+# ``after_tickets(context)`` in ``frontdesk/<app>/demo.py``; context holds teams, staff,
+# people (customers by email), now and stdout.
+DEMO_APPS = ("sla", "mail", "knowledge", "community")
 DATA = Path(__file__).resolve().parent.parent.parent / "data"
 STATUS_SLUG = {
     "new": "new",
@@ -60,11 +65,27 @@ class Command(BaseCommand):
             people = self._customers(customers)
             self._macros(teams)
         now = clock.now()
+        context = {
+            "teams": teams,
+            "staff": staff,
+            "people": people,
+            "now": now,
+            "stdout": self.stdout,
+        }
+        hooks = [m for m in map(_demo_module, DEMO_APPS) if m is not None]
+        for module in hooks:
+            if hasattr(module, "before_tickets"):
+                with transaction.atomic():
+                    module.before_tickets(context)
         for item in sorted(tickets, key=lambda t: -t["age_days"]):
             with transaction.atomic():
                 self._ticket(item, now=now, teams=teams, staff=staff, people=people)
         # The job worker would index each ticket too; doing it here makes search work at once.
         search_reindex()
+        for module in hooks:
+            if hasattr(module, "after_tickets"):
+                with transaction.atomic():
+                    module.after_tickets(context)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {len(staff)} staff, {len(people)} customers, {len(tickets)} tickets."
@@ -191,3 +212,12 @@ class Command(BaseCommand):
                 changes={"status": status},
                 at=last + timedelta(minutes=5),
             )
+
+
+def _demo_module(app: str):  # type: ignore[no-untyped-def]
+    try:
+        return importlib.import_module(f"frontdesk.{app}.demo")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"frontdesk.{app}.demo":
+            raise
+        return None
