@@ -178,6 +178,15 @@ def _bump(ticket: Ticket, *, at: datetime, expected_version: int | None = None) 
     ticket.updated_at = at
 
 
+def _ticket_own_fields() -> list[str]:
+    """The ticket columns these services write; ``sla_*`` columns belong to the SLA services."""
+    return [
+        f.attname
+        for f in Ticket._meta.concrete_fields
+        if not f.primary_key and not f.name.startswith("sla_")
+    ]
+
+
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read the ticket under a row lock so concurrent writers queue behind each other."""
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -736,7 +745,7 @@ def ticket_update(
             raise ValidationError({"status": [_("Choose a status.")]})
         if status.pk != ticket.status_id:
             _status_apply(ticket, status, actor=actor, at=at)
-    ticket.save()
+    ticket.save(update_fields=_ticket_own_fields())
     _tags_change(ticket, actor, at, changes)
     if "cc" in changes:
         old_cc = {u.email for u in ticket.cc.all()}
