@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "frontdesk.mail",
     "frontdesk.knowledge",
     "frontdesk.community",
+    "frontdesk.reporting",
     "frontdesk.portal",
     "frontdesk.desk",
     "frontdesk.api",
@@ -281,6 +282,7 @@ STATICFILES_DIRS = [
     # Front-end libraries come from the npm registry (package.json + lock), never a CDN.
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/alpinejs", BASE_DIR / "node_modules" / "@alpinejs" / "csp" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sla/", include("frontdesk.sla.urls")),
     path("kb/", include("frontdesk.knowledge.urls")),
     path("community/", include("frontdesk.community.urls")),
+    path("reports/", include("frontdesk.reporting.urls")),
     path(
         "attachments/<int:attachment_id>/<str:filename>",
         ticket_views.attachment_download,
