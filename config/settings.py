@@ -387,3 +387,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("FRONTDESK_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Inputs, selects and textareas rendered in Python (same markup as Django's templates).
+FORM_RENDERER = "frontdesk.core.forms.FastWidgetRenderer"

@@ -194,8 +194,13 @@ def _ticket_context(
     view_id = request.GET.get("view")
     conversation = list(message_list_for(request.user, ticket))
     extensions = ticket_extensions(ticket, request.user, conversation)
+    # One reverse for every message's split form (reversing per message cost more than the
+    # queries of the page).
+    split_url = reverse("desk:message_split", kwargs={"number": ticket.number, "message_id": 0})
+    split_url = split_url[: split_url.rindex("/0/")] + "/{}/"
     for message in conversation:
         message.extras = extensions["ext_messages"].get(message.pk, [])
+        message.split_url = split_url.format(message.pk) if len(conversation) > 1 else ""
     context = {
         **extensions,
         "ticket": ticket,

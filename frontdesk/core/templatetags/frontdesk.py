@@ -7,8 +7,6 @@ from datetime import datetime
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.formats import get_format
 from django.utils.html import format_html
 
 register = template.Library()
@@ -20,9 +18,10 @@ def reltime(value: datetime | None) -> str:
     if not value:
         return format_html('<span class="muted">—</span>')
     local = timezone.localtime(value)
+    # ISO-style exact time on hover: unambiguous in every language and cheap per row.
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
-        date_format(local, get_format("DATETIME_FORMAT")),
+        local.strftime("%Y-%m-%d %H:%M"),
         naturaltime(value),
     )
