@@ -1,0 +1,415 @@
+"""One pipeline for every way mail comes in (IMAP, SMTP/LMTP, provider webhooks, files).
+
+1. ``ingest_raw`` stores the raw bytes and an ``InboundMail`` row in its own transaction
+   and enqueues the parse job after the commit. Idempotent by (mailbox, Message-ID): the
+   same mail delivered twice is stored once. Callers acknowledge the mail to its source
+   (IMAP seen/move/delete, SMTP 250) only after this returns.
+2. ``inbound_process`` (the job) parses, filters noise, threads and calls
+   ``tickets.services.message_receive``. The ticket write and the mail's new state commit
+   together, so a worker killed at any point leaves the mail ``new`` for the sweeper, and a
+   rerun never makes a second message. Anything that fails lands in the dead-letter list
+   with its error, never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from frontdesk.accounts.models import User
+from frontdesk.accounts.services import customer_get_or_create
+from frontdesk.core import clock
+from frontdesk.mail.models import (
+    BouncingAddress,
+    InboundMail,
+    InboundSource,
+    InboundState,
+    Mailbox,
+    OutboundMail,
+    OutboundState,
+)
+from frontdesk.mail.noise import Noise, dmarc_result, noise_of
+from frontdesk.mail.parse import ParsedMail, inline_cids, mail_parse, message_id_for
+from frontdesk.mail.threading import thread_resolve
+from frontdesk.mail.tokens import address_base
+from frontdesk.tickets.attachments import IncomingFile, attachment_check
+from frontdesk.tickets.intake import InboundMessage
+from frontdesk.tickets.models import Channel, Message, MessageKind
+from frontdesk.tickets.services import message_receive
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+MAX_CC_USERS = 10
+HEADER_LIMIT = 64 * 1024
+
+
+class FaultInjected(BaseException):  # noqa: N818 - models a killed worker, not an error
+    """Raised by the test hook: like SIGKILL, it is not an error the pipeline handles."""
+
+
+# Tests set this to a callable(point) that may raise ``FaultInjected`` at named points.
+fault_hook: Callable[[str], None] | None = None
+
+
+def _fault(point: str) -> None:
+    if fault_hook is not None:
+        fault_hook(point)
+
+
+# --- 1. store ---------------------------------------------------------------------------------
+
+
+def raw_path(raw: bytes) -> str:
+    digest = hashlib.sha256(raw).hexdigest()
+    return f"mail/raw/{digest[:2]}/{digest[2:4]}/{digest}.eml"
+
+
+def _raw_store(raw: bytes) -> str:
+    """Content-addressed: a re-delivery or a killed run leaves no second copy."""
+    name = raw_path(raw)
+    if not default_storage.exists(name):
+        stored = default_storage.save(name, ContentFile(raw))
+        if stored != name:  # lost a race with an identical delivery
+            default_storage.delete(stored)
+    return name
+
+
+def raw_read(inbound: InboundMail) -> bytes:
+    if not inbound.raw:
+        return b""
+    with default_storage.open(inbound.raw.name, "rb") as handle:
+        return handle.read()
+
+
+def ingest_raw(
+    raw: bytes,
+    *,
+    mailbox: Mailbox | None,
+    source: str = InboundSource.FILE,
+    size: int | None = None,
+) -> tuple[InboundMail, bool]:
+    """Store one mail and enqueue its parse job; ``(mail, created)``.
+
+    ``size`` is the full size when ``raw`` holds only the headers of a mail too large to
+    download (IMAP): such a mail is quarantined and its sender told.
+    """
+    message_id = message_id_for(raw)
+    existing = InboundMail.objects.filter(mailbox=mailbox, message_id=message_id).first()
+    if existing is not None:
+        return existing, False
+    size = max(size or 0, len(raw))
+    oversized = size > settings.MAIL_MAX_BYTES
+    name = _raw_store(raw)
+    _fault("stored_file")
+    try:
+        with transaction.atomic():
+            inbound = InboundMail.objects.create(
+                mailbox=mailbox,
+                message_id=message_id,
+                raw=name,
+                size=size,
+                received_at=clock.now(),
+                source=source,
+                state=InboundState.QUARANTINED if oversized else InboundState.NEW,
+                reason="too_large" if oversized else "",
+            )
+            if oversized:
+                _quarantine(inbound, raw)
+            else:
+                transaction.on_commit(lambda: _enqueue_process(inbound.pk))
+    except IntegrityError:
+        # The same mail arrived through another worker or listener at the same moment.
+        return InboundMail.objects.get(mailbox=mailbox, message_id=message_id), False
+    _fault("stored_row")
+    return inbound, True
+
+
+def _enqueue_process(inbound_id: int) -> None:
+    from frontdesk.mail.tasks import inbound_process_task
+
+    inbound_process_task(inbound_id)
+
+
+def _quarantine(inbound: InboundMail, raw: bytes) -> None:
+    """Tell the sender their mail was too large (never a robot, never ourselves)."""
+    from frontdesk.mail.outbound import notice_queue_too_large
+
+    parsed = mail_parse(raw[:HEADER_LIMIT])
+    inbound.sender = parsed.from_email[:254]
+    inbound.subject = parsed.subject[:250]
+    inbound.save(update_fields=["sender", "subject"])
+    if (
+        noise_of(parsed) in (Noise.NONE, Noise.AUTOMATED)
+        and _is_address(parsed.from_email)
+        and not _is_own_address(parsed.from_email)
+    ):
+        notice_queue_too_large(inbound=inbound, parsed=parsed)
+
+
+# --- 2. process -------------------------------------------------------------------------------
+
+
+def inbound_process(inbound_id: int, *, force: bool = False) -> InboundMail | None:
+    """Parse and deliver one stored mail. Safe to run twice; ``force`` re-runs a dead or
+    held mail (an admin pressed "re-run") and skips the flood guard."""
+    states = [InboundState.NEW]
+    if force:
+        states += [InboundState.DEAD, InboundState.HELD]
+    claimed = InboundMail.objects.filter(pk=inbound_id, state__in=states)
+    if not force:
+        claimed = claimed.filter(attempts__lt=MAX_ATTEMPTS)
+    if not claimed.update(attempts=F("attempts") + 1):
+        _give_up_if_exhausted(inbound_id)
+        return None
+    try:
+        with transaction.atomic():
+            inbound = (
+                InboundMail.objects.select_for_update(of=("self",))
+                .select_related("mailbox", "mailbox__team")
+                .filter(pk=inbound_id, state__in=states)
+                .first()
+            )
+            if inbound is None:
+                return None
+            _fault("claimed")
+            parsed = mail_parse(raw_read(inbound))
+            _fault("parsed")
+            _deliver(inbound, parsed, force=force)
+            inbound.processed_at = clock.now()
+            inbound.error = ""
+            inbound.save()
+            _fault("delivered")
+            return inbound
+    except Exception as exc:
+        log.exception("mail %s could not be imported", inbound_id)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        InboundMail.objects.filter(pk=inbound_id).update(
+            state=InboundState.DEAD,
+            error=f"{detail}\n\n{traceback.format_exc()[-4000:]}",
+            processed_at=clock.now(),
+        )
+        return InboundMail.objects.filter(pk=inbound_id).first()
+
+
+def _give_up_if_exhausted(inbound_id: int) -> None:
+    """A mail that killed its worker MAX_ATTEMPTS times goes to the dead letters."""
+    InboundMail.objects.filter(
+        pk=inbound_id, state=InboundState.NEW, attempts__gte=MAX_ATTEMPTS
+    ).update(
+        state=InboundState.DEAD,
+        error=_("Import was interrupted %(n)s times; giving up.") % {"n": MAX_ATTEMPTS},
+    )
+
+
+def _is_address(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _is_own_address(address: str) -> bool:
+    base = address_base(address)
+    return Mailbox.objects.filter(address__iexact=base).exists()
+
+
+def _set(inbound: InboundMail, state: str, reason: str = "") -> None:
+    inbound.state = state
+    inbound.reason = reason
+
+
+def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
+    inbound.sender = parsed.from_email[:254]
+    inbound.subject = parsed.subject[:250]
+    if OutboundMail.objects.filter(message_id=parsed.message_id).exists():
+        return _set(inbound, InboundState.IGNORED, "own_mail")
+    noise = noise_of(parsed)
+    if noise == Noise.BOUNCE:
+        bounce_record(parsed)
+        return _set(inbound, InboundState.IGNORED, "bounce")
+    if noise == Noise.REPORT:
+        return _set(inbound, InboundState.IGNORED, "report")
+    if noise == Noise.AUTO_REPLY:
+        return _set(inbound, InboundState.IGNORED, "auto_reply")
+    if not _is_address(parsed.from_email):
+        raise ValueError("The mail has no valid sender address (From).")
+    if _is_own_address(parsed.from_email):
+        return _set(inbound, InboundState.IGNORED, "own_address")
+    if not force and _flooding(parsed.from_email, inbound):
+        return _set(inbound, InboundState.HELD, "flood")
+    _fault("before_receive")
+    author = _sender_user(parsed.from_email, parsed.from_name)
+    recipients = parsed.to + [a for a, _n in parsed.cc] + parsed.delivered_to
+    thread = thread_resolve(parsed=parsed, sender=author, recipients=recipients)
+    files, refused = _files_checked(parsed)
+    metadata = _metadata(inbound, parsed, noise=noise, how=thread.how, refused=refused)
+    if thread.refused is not None:
+        metadata["mail"]["refused_ticket"] = thread.refused.number
+    body_text = parsed.body_text or (
+        _("(This mail had no text.)") if not parsed.body_html else parsed.body_text
+    )
+    if thread.ticket is not None:
+        kind = MessageKind.PUBLIC
+        if author.is_agent:
+            # Anyone can write an agent's address in From: mail never speaks for an agent
+            # to the customer. It is kept as a held note the agent can repost.
+            kind = MessageKind.NOTE
+            metadata["held"] = True
+        inbound_message = InboundMessage(
+            channel=Channel.EMAIL,
+            author=author,
+            ticket=thread.ticket,
+            kind=kind,
+            subject=parsed.subject,
+            body_text=body_text,
+            body_html=parsed.body_html,
+            attachments=files,
+            external_id=parsed.message_id,
+            metadata=metadata,
+        )
+    else:
+        inbound_message = InboundMessage(
+            channel=Channel.EMAIL,
+            author=author,
+            subject=parsed.subject or _("(no subject)"),
+            body_text=body_text,
+            body_html=parsed.body_html,
+            attachments=files,
+            team=inbound.mailbox.team if inbound.mailbox else None,
+            cc=_cc_users(parsed, author),
+            external_id=parsed.message_id,
+            metadata=metadata,
+        )
+    message = message_receive(inbound=inbound_message)
+    inbound.ticket_message = message
+    return _set(inbound, InboundState.PARSED, thread.how or "new_ticket")
+
+
+def _flooding(sender: str, inbound: InboundMail) -> bool:
+    since = clock.now() - timedelta(hours=1)
+    recent = (
+        InboundMail.objects.filter(
+            sender=sender[:254], received_at__gte=since, state=InboundState.PARSED
+        )
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    return recent >= settings.MAIL_SENDER_RATE_PER_HOUR
+
+
+def _sender_user(email: str, name: str) -> User:
+    """The user with exactly this address (lowercased), or a new customer for it."""
+    email = email.strip().lower()
+    try:
+        with transaction.atomic():
+            return customer_get_or_create(email=email, name=name)
+    except IntegrityError:
+        # Another worker created the same customer a moment ago.
+        return User.objects.get(email=email)
+
+
+def _cc_users(parsed: ParsedMail, author: User) -> list[User]:
+    own = {address_base(m).lower() for m in Mailbox.objects.values_list("address", flat=True)}
+    users = []
+    for address, name in parsed.cc[:MAX_CC_USERS]:
+        if address == author.email or address_base(address) in own or not _is_address(address):
+            continue
+        users.append(_sender_user(address, name))
+    return users
+
+
+def _files_checked(parsed: ParsedMail) -> tuple[list[IncomingFile], list[dict[str, str]]]:
+    """Attachments the desk accepts; the refused ones are named, the mail is kept."""
+    accepted: list[IncomingFile] = []
+    refused: list[dict[str, str]] = []
+    for item in parsed.attachments:
+        candidate = IncomingFile(
+            name=item.name,
+            content=item.content,
+            content_type=item.content_type,
+            inline=item.inline,
+        )
+        try:
+            attachment_check([*accepted, candidate])
+        except ValidationError as exc:
+            refused.append({"name": item.name[:200], "reason": "; ".join(exc.messages)[:300]})
+            continue
+        accepted.append(candidate)
+    return accepted, refused
+
+
+def _metadata(
+    inbound: InboundMail,
+    parsed: ParsedMail,
+    *,
+    noise: Noise,
+    how: str,
+    refused: list[dict[str, str]],
+) -> dict:
+    kept = [f for f in parsed.attachments if f.name not in {r["name"] for r in refused}]
+    cids = inline_cids(ParsedMail(attachments=kept, body_html=parsed.body_html))
+    mail = {
+        "inbound_id": inbound.pk,
+        "message_id": parsed.message_id,
+        "from": parsed.from_email,
+        "to": parsed.to[:20],
+        "cc": [a for a, _n in parsed.cc][:20],
+        "thread": how,
+        "noise": noise.value,
+        "dmarc": dmarc_result(parsed),
+        "signed": parsed.signed,
+    }
+    metadata: dict = {"mail": mail}
+    if parsed.reply_html:
+        metadata["reply_html"] = parsed.reply_html
+    if cids:
+        metadata["mail"]["cids"] = cids
+    if refused:
+        metadata["mail"]["refused_files"] = refused
+    if parsed.calendar_summary:
+        metadata["mail"]["calendar"] = parsed.calendar_summary
+    return metadata
+
+
+# --- bounces ----------------------------------------------------------------------------------
+
+
+def bounce_record(parsed: ParsedMail) -> None:
+    """A permanent failure marks the address bouncing and our mail to it failed."""
+    bounce = parsed.bounce
+    if bounce is None:
+        return
+    now = clock.now()
+    reason = bounce.diagnostic or parsed.subject
+    if bounce.permanent:
+        for address in bounce.recipients[:20]:
+            updated = BouncingAddress.objects.filter(email=address).update(
+                bounced_at=now, bounce_count=F("bounce_count") + 1, reason=reason[:1000]
+            )
+            if not updated:
+                BouncingAddress.objects.get_or_create(
+                    email=address, defaults={"bounced_at": now, "reason": reason[:1000]}
+                )
+    if bounce.original_message_ids and bounce.permanent:
+        OutboundMail.objects.filter(message_id__in=bounce.original_message_ids[:10]).update(
+            state=OutboundState.FAILED,
+            last_error=_("Bounced: %(reason)s") % {"reason": reason[:500]},
+        )
+
+
+def message_inbound(message: Message) -> InboundMail | None:
+    return InboundMail.objects.filter(ticket_message=message).first()
