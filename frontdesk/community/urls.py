@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from frontdesk.community import views
 
 app_name = "community"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("moderation/", views.moderation, name="moderation"),
+]

@@ -8,6 +8,7 @@ and someone else's ticket opens in the agent workspace instead.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import user_update
 from frontdesk.core import clock
+from frontdesk.knowledge.models import DeflectionKind
+from frontdesk.knowledge.services import deflection_record
 from frontdesk.portal.forms import ProfileForm, ReplyForm, RequestForm, customer_types
 from frontdesk.tickets.attachments import incoming_files
 from frontdesk.tickets.intake import InboundMessage
@@ -95,6 +98,11 @@ def _agent_elsewhere(user: User, ticket: Ticket) -> HttpResponse | None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _form_session(given: str) -> str:
+    cleaned = "".join(ch for ch in given if ch.isalnum())[:40]
+    return cleaned or uuid.uuid4().hex
 
 
 def _errors_to_form(form: Form, exc: ValidationError) -> None:
@@ -233,6 +241,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
         return render(
             request, "portal/request_choose_type.html", {"types": types, "section": "new"}
         )
+    # One id per request-form session: suggestions shown, articles opened and the submit
+    # are recorded under it to count deflections.
+    form_session = _form_session(request.POST.get("form_session", ""))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -251,6 +262,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
+            deflection_record(
+                session=form_session, kind=DeflectionKind.SUBMITTED, user=request.user
+            )
             messages.success(
                 request,
                 _("Thanks! We received your request #%(number)s and will get back to you.")
@@ -265,6 +279,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             "ticket_type": ticket_type,
             "types": types,
             "section": "new",
+            "form_session": form_session,
             "files_dropped": request.method == "POST" and bool(request.FILES),
         },
         status=400 if form.errors else 200,

@@ -1,0 +1,415 @@
+"""Help-center search: KB articles and forum threads in one ranked index.
+
+Like ``frontdesk.search`` (tickets), the index sits behind one small protocol with a
+SQLite FTS5 backend (porter stemming, diacritics folded) and a PostgreSQL backend
+(tsvector with english, swedish and simple lexemes, GIN index). Documents are derived
+data keyed by (kind, object id), rebuilt at will; what a reader may see is decided after
+ranking by each kind's resolver, so a hidden or internal document never shows.
+
+Other apps add a kind with ``kind_register`` (the forum adds "thread").
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from django.db import connection, transaction
+from django.urls import reverse
+
+from frontdesk.accounts.models import User
+from frontdesk.knowledge.markdown import query_terms, snippet
+from frontdesk.knowledge.models import Article, Status
+
+# How many ranked matches are checked against what the reader may see.
+MATCH_WINDOW = 200
+PG_CONFIGS = {"en": "english", "sv": "swedish"}
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    kind: str
+    object_id: int
+    language: str
+    title: str
+    body: str
+    tags: str = ""
+
+
+@dataclass
+class Hit:
+    kind: str
+    object_id: int
+    title: str
+    url: str
+    language: str
+    text: str
+    label: str = ""
+    group_key: str = ""
+    snippet: str = ""
+    rank: float = 0.0
+
+
+@dataclass
+class SearchResults:
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    corrected: str = ""
+
+
+Resolver = Callable[[User | None, list[int], str], dict[int, Hit]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: int
+    resolve: Resolver
+    reindex_all: Callable[[], int]
+    vocabulary: Callable[[User | None], Iterable[str]]
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def kind_register(
+    kind: str,
+    *,
+    code: int,
+    resolve: Resolver,
+    reindex_all: Callable[[], int],
+    vocabulary: Callable[[User | None], Iterable[str]],
+) -> None:
+    """Add a kind of document (code 0-7 is part of the SQLite row id)."""
+    _kinds[kind] = Kind(code, resolve, reindex_all, vocabulary)
+
+
+class KbSearchBackend(Protocol):
+    """What help-center search needs from a database."""
+
+    def docs_upsert(self, docs: list[SearchDoc]) -> None:
+        """Add or replace these documents."""
+
+    def docs_delete(self, kind: str, object_ids: list[int]) -> None:
+        """Remove documents (unpublished, hidden, deleted)."""
+
+    def delete_all(self) -> None:
+        """Empty the index (before a full rebuild)."""
+
+    def match(
+        self, terms: list[str], *, kinds: list[str], language: str, limit: int
+    ) -> list[tuple[str, int, float]]:
+        """(kind, object_id, rank) of documents matching any term, best first."""
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', "") + '"'
+
+
+class SqliteFtsBackend:
+    """FTS5 with the porter stemmer; bm25 weighs title over tags over body."""
+
+    def docs_upsert(self, docs: list[SearchDoc]) -> None:
+        with connection.cursor() as cursor:
+            for doc in docs:
+                rowid = doc.object_id * 8 + _kinds[doc.kind].code
+                cursor.execute("DELETE FROM knowledge_search_fts WHERE rowid = %s", [rowid])
+                cursor.execute(
+                    "INSERT INTO knowledge_search_fts(rowid, title, tags, body, kind, object_id, "
+                    "language) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [rowid, doc.title, doc.tags, doc.body, doc.kind, doc.object_id, doc.language],
+                )
+
+    def docs_delete(self, kind: str, object_ids: list[int]) -> None:
+        code = _kinds[kind].code
+        with connection.cursor() as cursor:
+            for object_id in object_ids:
+                cursor.execute(
+                    "DELETE FROM knowledge_search_fts WHERE rowid = %s", [object_id * 8 + code]
+                )
+
+    def delete_all(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM knowledge_search_fts")
+
+    def match(
+        self, terms: list[str], *, kinds: list[str], language: str, limit: int
+    ) -> list[tuple[str, int, float]]:
+        # Any word may match (questions are long); bm25 ranks documents matching more of
+        # them, and rarer ones, first. The last word may be unfinished (typing).
+        parts = [_fts_phrase(t) for t in terms[:-1]] + [_fts_phrase(terms[-1]) + "*"]
+        expression = " OR ".join(parts)
+        where, params = "knowledge_search_fts MATCH %s", [expression]
+        if kinds:
+            where += f" AND kind IN ({', '.join(['%s'] * len(kinds))})"
+            params += kinds
+        if language:
+            where += " AND language = %s"
+            params.append(language)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT kind, object_id, -bm25(knowledge_search_fts, 8.0, 4.0, 1.0) AS rank "  # noqa: S608
+                f"FROM knowledge_search_fts WHERE {where} ORDER BY rank DESC LIMIT {int(limit)}",
+                params,
+            )
+            return [(row[0], int(row[1]), float(row[2])) for row in cursor.fetchall()]
+
+
+class PostgresBackend:
+    """tsvector documents: title (A), tags (B), body (C stemmed, D simple)."""
+
+    def docs_upsert(self, docs: list[SearchDoc]) -> None:
+        rows = []
+        for d in docs:
+            config = PG_CONFIGS.get(d.language, "english")
+            rows.append(
+                [d.kind, d.object_id, d.language, d.title, d.title, d.tags, d.body, d.body, config]
+            )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                """
+                INSERT INTO knowledge_search_doc (kind, object_id, language, document)
+                SELECT %s, %s, %s,
+                       setweight(to_tsvector(cfg.name, %s), 'A')
+                       || setweight(to_tsvector('simple', %s), 'A')
+                       || setweight(to_tsvector('simple', %s), 'B')
+                       || setweight(to_tsvector(cfg.name, %s), 'C')
+                       || setweight(to_tsvector('simple', %s), 'D')
+                FROM (SELECT %s::regconfig AS name) cfg
+                ON CONFLICT (kind, object_id)
+                DO UPDATE SET language = EXCLUDED.language, document = EXCLUDED.document
+                """,
+                rows,
+            )
+
+    def docs_delete(self, kind: str, object_ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM knowledge_search_doc WHERE kind = %s AND object_id = ANY(%s)",
+                [kind, list(object_ids)],
+            )
+
+    def delete_all(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE knowledge_search_doc")
+
+    def match(
+        self, terms: list[str], *, kinds: list[str], language: str, limit: int
+    ) -> list[tuple[str, int, float]]:
+        words = [t for t in terms if t.replace("_", "").isalnum()]
+        if not words:
+            return []
+        text = " | ".join(words[:-1] + [words[-1] + ":*"])
+        where, params = "document @@ q", [text, text, text]
+        if kinds:
+            where += " AND kind = ANY(%s)"
+            params.append(kinds)
+        if language:
+            where += " AND language = %s"
+            params.append(language)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH query AS (
+                    SELECT to_tsquery('english', %s) || to_tsquery('swedish', %s)
+                           || to_tsquery('simple', %s) AS q
+                )
+                SELECT kind, object_id, ts_rank('{{0.05, 0.2, 0.5, 1.0}}', document, q, 1) AS rank
+                FROM knowledge_search_doc, query
+                WHERE {where}
+                ORDER BY rank DESC LIMIT {int(limit)}
+                """,  # noqa: S608 - the where clause is built from constants
+                params,
+            )
+            return [(row[0], int(row[1]), float(row[2])) for row in cursor.fetchall()]
+
+
+def backend() -> KbSearchBackend:
+    if connection.vendor == "postgresql":
+        return PostgresBackend()
+    return SqliteFtsBackend()
+
+
+# --- articles as documents -------------------------------------------------------------------
+
+
+def _article_doc(article: Article) -> SearchDoc:
+    return SearchDoc(
+        kind="article",
+        object_id=article.pk,
+        language=article.language,
+        title=article.title,
+        body=article.body_text,
+        tags=" ".join(t.name.replace("-", " ") for t in article.group.tags.all()),
+    )
+
+
+def article_index(article_id: int) -> None:
+    """Index a published (or scheduled) article; remove anything else from the index."""
+    article = (
+        Article.objects.select_related("group")
+        .prefetch_related("group__tags")
+        .filter(pk=article_id)
+    ).first()
+    with transaction.atomic():
+        if article is None or article.status != Status.PUBLISHED:
+            backend().docs_delete("article", [article_id])
+        else:
+            backend().docs_upsert([_article_doc(article)])
+
+
+def _articles_reindex_all() -> int:
+    articles = Article.objects.filter(status=Status.PUBLISHED).select_related("group")
+    articles = articles.prefetch_related("group__tags").order_by("pk")
+    docs = [_article_doc(a) for a in articles.iterator(chunk_size=500)]
+    for start in range(0, len(docs), 500):
+        backend().docs_upsert(docs[start : start + 500])
+    return len(docs)
+
+
+def _articles_resolve(user: User | None, ids: list[int], category: str) -> dict[int, Hit]:
+    from frontdesk.knowledge.selectors import article_list_visible
+
+    articles = article_list_visible(user).filter(pk__in=ids)
+    if category:
+        articles = articles.filter(group__section__category__slug=category)
+    hits = {}
+    for a in articles.select_related("group__section"):
+        hits[a.pk] = Hit(
+            kind="article",
+            object_id=a.pk,
+            title=a.title,
+            url=reverse("knowledge:article", args=[a.language, a.group.section.slug, a.slug]),
+            language=a.language,
+            text=a.body_text,
+            label=a.group.section.name,
+            group_key=f"article-group:{a.group_id}",
+        )
+    return hits
+
+
+def _articles_vocabulary(user: User | None) -> Iterable[str]:
+    from frontdesk.knowledge.selectors import article_list_visible
+
+    return article_list_visible(user).values_list("title", flat=True)[:5000]
+
+
+kind_register(
+    "article",
+    code=0,
+    resolve=_articles_resolve,
+    reindex_all=_articles_reindex_all,
+    vocabulary=_articles_vocabulary,
+)
+
+
+def kb_reindex() -> int:
+    """Rebuild the whole help-center index (every registered kind)."""
+    with transaction.atomic():
+        backend().delete_all()
+        return sum(kind.reindex_all() for kind in _kinds.values())
+
+
+# --- searching -------------------------------------------------------------------------------
+
+
+def _corrected(terms: list[str], vocabulary: set[str]) -> list[str]:
+    """Each unknown word replaced by the closest known one, when one is close (pure)."""
+    words = sorted(vocabulary)
+    out = []
+    for term in terms:
+        if term in vocabulary or len(term) < 3:
+            out.append(term)
+            continue
+        close = difflib.get_close_matches(term, words, n=1, cutoff=0.75)
+        out.append(close[0] if close else term)
+    return out
+
+
+def _run(
+    user: User | None,
+    terms: list[str],
+    *,
+    kinds: list[str],
+    language: str,
+    category: str,
+    limit: int,
+    reader_language: str,
+) -> list[Hit]:
+    ranked = backend().match(
+        terms, kinds=kinds or list(_kinds), language=language, limit=MATCH_WINDOW
+    )
+    by_kind: dict[str, list[int]] = {}
+    for kind, object_id, _rank in ranked:
+        by_kind.setdefault(kind, []).append(object_id)
+    resolved: dict[tuple[str, int], Hit] = {}
+    for kind, ids in by_kind.items():
+        if kind in _kinds:
+            for object_id, hit in _kinds[kind].resolve(user, ids, category).items():
+                resolved[(kind, object_id)] = hit
+    hits: list[Hit] = []
+    seen_groups: dict[str, int] = {}
+    for kind, object_id, rank in ranked:
+        hit = resolved.get((kind, object_id))
+        if hit is None:
+            continue
+        hit.rank = rank
+        # One result per article: the reader's language wins over another translation.
+        if hit.group_key and hit.group_key in seen_groups:
+            index = seen_groups[hit.group_key]
+            if hit.language == reader_language and hits[index].language != reader_language:
+                hits[index] = hit
+            continue
+        if hit.group_key:
+            seen_groups[hit.group_key] = len(hits)
+        hits.append(hit)
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+def kb_search(
+    user: User | None,
+    query: str,
+    *,
+    kinds: list[str] | None = None,
+    language: str = "",
+    category: str = "",
+    reader_language: str = "en",
+    limit: int = 20,
+    record_failure: bool = True,
+) -> SearchResults:
+    """Ranked, readable results with highlighted snippets; a near spelling when nothing
+    matches a short query; searches that find nothing are recorded for the report."""
+    from frontdesk.knowledge.services import search_failed_record
+
+    results = SearchResults(query=query)
+    terms = query_terms(query)
+    if not terms:
+        return results
+    options = {
+        "kinds": kinds or [],
+        "language": language,
+        "category": category,
+        "limit": limit,
+        "reader_language": reader_language,
+    }
+    hits = _run(user, terms, **options)
+    if not hits and len(terms) <= 3:
+        vocabulary: set[str] = set()
+        for kind in options["kinds"] or list(_kinds):
+            for title in _kinds[kind].vocabulary(user):
+                vocabulary.update(query_terms(title))
+        better = _corrected(terms, vocabulary)
+        if better != terms:
+            hits = _run(user, better, **options)
+            if hits:
+                results.corrected = " ".join(better)
+                terms = better
+    if not hits and record_failure:
+        search_failed_record(query=query, language=reader_language)
+    for hit in hits:
+        hit.snippet = snippet(hit.text, terms)
+    results.hits = hits
+    return results

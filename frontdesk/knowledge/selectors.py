@@ -1,0 +1,271 @@
+"""Every read of the knowledge base, scoped to what the reader may see.
+
+Who sees a published article:
+- public: everyone, also signed out;
+- customers: anyone signed in;
+- organizations: members of the chosen organizations (and agents);
+- agents: agents, supervisors and admins only.
+Drafts, articles in review, archived ones and scheduled ones whose time has not come are
+seen by agents in the editor only, never on reader pages, in search or in suggestions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from frontdesk.accounts.models import User
+from frontdesk.core import clock
+from frontdesk.knowledge.models import (
+    Article,
+    ArticleGroup,
+    ArticleSlug,
+    Category,
+    DeflectionEvent,
+    DeflectionKind,
+    FailedSearch,
+    Feedback,
+    Revision,
+    Section,
+    Status,
+    ViewCount,
+    Visibility,
+)
+
+
+def audience_q(user: User | None, prefix: str = "group__") -> Q:
+    """Which groups a reader may read, as a filter on ``prefix`` + group fields."""
+    if user is None or not user.is_authenticated:
+        return Q(**{f"{prefix}visibility": Visibility.PUBLIC})
+    if user.is_agent:
+        return Q()
+    allowed = Q(**{f"{prefix}visibility__in": [Visibility.PUBLIC, Visibility.CUSTOMERS]})
+    if user.organization_id:
+        # A subquery, not a join: a group shared with two organizations must not repeat.
+        members = ArticleGroup.organizations.through.objects.filter(
+            organization_id=user.organization_id
+        ).values("articlegroup_id")
+        id_field = f"{prefix}id" if prefix else "id"
+        allowed |= Q(
+            **{f"{prefix}visibility": Visibility.ORGANIZATIONS, f"{id_field}__in": members}
+        )
+    return allowed
+
+
+def published_q(prefix: str = "") -> Q:
+    now = clock.now()
+    return Q(**{f"{prefix}status": Status.PUBLISHED}) & (
+        Q(**{f"{prefix}publish_at__isnull": True}) | Q(**{f"{prefix}publish_at__lte": now})
+    )
+
+
+def article_list_visible(user: User | None) -> QuerySet[Article]:
+    """Published articles (every language) this reader may read."""
+    return Article.objects.filter(published_q() & audience_q(user))
+
+
+def _reader_language(language: str) -> str:
+    return "sv" if language.startswith("sv") else "en"
+
+
+def article_pick_language(articles: list[Article], language: str) -> Article | None:
+    """The reader's language if there is one, else the source language, else any (pure)."""
+    by_lang = {a.language: a for a in articles}
+    if language in by_lang:
+        return by_lang[language]
+    for article in articles:
+        if article.language == article.group.source_language:
+            return article
+    return articles[0] if articles else None
+
+
+def articles_for_reader(
+    user: User | None, language: str, *, groups: QuerySet[ArticleGroup] | None = None
+) -> list[Article]:
+    """One article per group: in the reader's language, or a fallback (``is_fallback``)."""
+    language = _reader_language(language)
+    visible = article_list_visible(user).select_related("group", "group__section")
+    if groups is not None:
+        visible = visible.filter(group__in=groups)
+    by_group: dict[int, list[Article]] = {}
+    for article in visible.order_by("group_id", "language"):
+        by_group.setdefault(article.group_id, []).append(article)
+    chosen = []
+    for articles in by_group.values():
+        article = article_pick_language(articles, language)
+        if article is not None:
+            article.is_fallback = article.language != language
+            chosen.append(article)
+    return chosen
+
+
+def article_get_for(user: User | None, *, language: str, slug: str) -> Article:
+    """A published article this reader may read, by language and slug; 404 otherwise.
+
+    Raises ``MovedTo`` with the current article when ``slug`` is an old one.
+    """
+    visible = article_list_visible(user).select_related("group", "group__section__category")
+    article = visible.filter(language=language, slug=slug).first()
+    if article is not None:
+        return article
+    old = ArticleSlug.objects.filter(language=language, slug=slug).first()
+    if old is not None:
+        moved = visible.filter(pk=old.article_id).first()
+        if moved is not None:
+            raise MovedTo(moved)
+    raise Http404("No such article")
+
+
+class MovedTo(Exception):  # noqa: N818 - a redirect, not an error
+    def __init__(self, article: Article) -> None:
+        super().__init__(article.slug)
+        self.article = article
+
+
+def translations_of(user: User | None, article: Article) -> list[Article]:
+    """The other published language versions of the same article the reader may read."""
+    return list(article_list_visible(user).filter(group_id=article.group_id).exclude(pk=article.pk))
+
+
+def related_for(user: User | None, article: Article, language: str) -> list[Article]:
+    groups = ArticleGroup.objects.filter(related=article.group_id)
+    return articles_for_reader(user, language, groups=groups)[:5]
+
+
+def categories_for(user: User | None) -> list[Category]:
+    """Categories with sections that hold something this reader may read."""
+    readable = Section.objects.filter(
+        Exists(article_list_visible(user).filter(group__section_id=OuterRef("pk")))
+    )
+    return list(
+        Category.objects.filter(sections__in=readable)
+        .distinct()
+        .prefetch_related(Prefetch("sections", queryset=readable.order_by("position", "name")))
+    )
+
+
+def popular_for(user: User | None, language: str, *, limit: int = 6) -> list[Article]:
+    """Most viewed articles the reader may read, in their language where possible."""
+    top_groups = list(
+        article_list_visible(user)
+        .values("group_id")
+        .annotate(views=Coalesce(Sum("view_shards__count"), 0))
+        .order_by("-views", "group_id")
+        .values_list("group_id", flat=True)[: limit * 2]
+    )
+    articles = articles_for_reader(
+        user, language, groups=ArticleGroup.objects.filter(pk__in=top_groups)
+    )
+    rank = {gid: n for n, gid in enumerate(top_groups)}
+    return sorted(articles, key=lambda a: rank[a.group_id])[:limit]
+
+
+# --- editor ----------------------------------------------------------------------------------
+
+
+def article_list_manage(
+    *, status: str = "", language: str = "", query: str = ""
+) -> QuerySet[Article]:
+    """Every article for the editor list (agents see all states)."""
+    articles = Article.objects.select_related("group__section", "author").order_by("-updated_at")
+    if status:
+        articles = articles.filter(status=status)
+    if language:
+        articles = articles.filter(language=language)
+    if query:
+        articles = articles.filter(title__icontains=query)
+    return articles
+
+
+def article_get_manage(pk: int) -> Article:
+    article = (
+        Article.objects.select_related("group__section__category", "author")
+        .prefetch_related("group__tags", "group__organizations", "group__translations")
+        .filter(pk=pk)
+        .first()
+    )
+    if article is None:
+        raise Http404("No such article")
+    return article
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeflectionStats:
+    sessions: int  # request-form sessions in which suggestions were shown
+    opened: int  # ... in which an article was opened
+    deflected: int  # ... opened an article and did not submit
+    submitted: int
+
+    @property
+    def rate(self) -> float | None:
+        return None if not self.sessions else self.deflected / self.sessions
+
+
+def deflection_stats(*, days: int = 30) -> DeflectionStats:
+    """A deflection: an article was opened in a form session that was never submitted."""
+    since = clock.now() - timedelta(days=days)
+    events = DeflectionEvent.objects.filter(created_at__gte=since)
+    shown = set(events.filter(kind=DeflectionKind.SHOWN).values_list("session", flat=True))
+    opened = set(events.filter(kind=DeflectionKind.OPENED).values_list("session", flat=True))
+    submitted = set(events.filter(kind=DeflectionKind.SUBMITTED).values_list("session", flat=True))
+    sessions = shown | opened
+    return DeflectionStats(
+        sessions=len(sessions),
+        opened=len(opened),
+        deflected=len(opened - submitted),
+        submitted=len(sessions & submitted),
+    )
+
+
+def report_articles(*, order: str = "views", limit: int = 50) -> list[Article]:
+    """Articles with views and helpfulness, for the agents' report."""
+    # Subqueries, not joins: joining views and feedback together would multiply both.
+    views = (
+        ViewCount.objects.filter(article=OuterRef("pk"))
+        .values("article")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
+    comments = (
+        Feedback.objects.filter(article=OuterRef("pk"))
+        .exclude(comment="")
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    articles = Article.objects.select_related("group__section").annotate(
+        views=Coalesce(Subquery(views), 0), comment_count=Coalesce(Subquery(comments), 0)
+    )
+    if order == "helpful":
+        rows = [a for a in articles if a.helpful_yes or a.helpful_no]
+        rows.sort(key=lambda a: (a.helpful_share or 0, a.helpful_yes), reverse=True)
+        return rows[:limit]
+    if order == "unhelpful":
+        rows = [a for a in articles if a.helpful_no]
+        rows.sort(key=lambda a: (a.helpful_share or 0, -a.helpful_no))
+        return rows[:limit]
+    return list(articles.order_by("-views", "-pk")[:limit])
+
+
+def failed_searches(*, limit: int = 50) -> list[FailedSearch]:
+    return list(FailedSearch.objects.order_by("-count", "-last_at")[:limit])
+
+
+def revision_diff(old: Revision, new: Revision) -> list[tuple[str, str]]:
+    """Line changes from ``old`` to ``new`` as (" " | "-" | "+", line); the template escapes."""
+    before = [f"# {old.title}", "", *old.body_md.splitlines()]
+    after = [f"# {new.title}", "", *new.body_md.splitlines()]
+    lines = []
+    for line in difflib.ndiff(before, after):
+        op = line[:1]
+        if op in {" ", "-", "+"}:
+            lines.append((op, line[2:]))
+    return lines

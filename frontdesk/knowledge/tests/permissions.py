@@ -1,0 +1,101 @@
+"""The knowledge base's routes in the permission matrix (see core/testing/permissions.py).
+
+Reader pages answer everyone, signed out too, for a public article; the editor is for
+agents (publishing rights are checked by the services, tested in test_services.py).
+"""
+
+from __future__ import annotations
+
+from frontdesk.core.testing.permissions import (
+    AGENT_PAGE,
+    AGENT_TICKET_POST,
+    LOGIN,
+    PERSONAS,
+)
+
+PUBLIC_PAGE = dict.fromkeys(PERSONAS, 200)
+AGENT_POST = {
+    "anon": LOGIN,
+    "dana": 403,
+    "erik": 403,
+    "alice": None,
+    "carol": None,
+    "sam": None,
+    "ada": None,
+}
+
+ROUTES = {
+    "knowledge:home": ("GET", PUBLIC_PAGE),
+    "knowledge:search": ("GET", PUBLIC_PAGE),
+    "knowledge:suggest": ("GET", PUBLIC_PAGE),
+    "knowledge:portal_panel": ("GET", PUBLIC_PAGE),
+    "knowledge:category": ("GET", PUBLIC_PAGE),
+    "knowledge:section": ("GET", PUBLIC_PAGE),
+    "knowledge:article": ("GET", PUBLIC_PAGE),
+    # An empty answer is refused (400) for anyone; a real one is tested in test_views.py.
+    "knowledge:feedback": ("POST", dict.fromkeys(PERSONAS, 400)),
+    "knowledge:attachment": ("GET", PUBLIC_PAGE),
+    "knowledge:manage": ("GET", AGENT_PAGE),
+    "knowledge:new": ("GET", AGENT_PAGE),
+    "knowledge:preview": (
+        "POST",
+        {**AGENT_POST, "alice": 200, "carol": 200, "sam": 200, "ada": 200},
+    ),
+    "knowledge:structure": ("GET", AGENT_PAGE),
+    "knowledge:report": ("GET", AGENT_PAGE),
+    "knowledge:composer_search": ("GET", AGENT_PAGE),
+    "knowledge:from_ticket": ("POST", AGENT_TICKET_POST),
+    "knowledge:edit": ("GET", AGENT_PAGE),
+    "knowledge:status": ("POST", AGENT_POST),
+    "knowledge:revisions": ("GET", AGENT_PAGE),
+    "knowledge:restore": ("POST", AGENT_POST),
+    "knowledge:translate": ("GET", AGENT_PAGE),
+    "knowledge:upload": ("POST", AGENT_POST),
+}
+
+
+def route_kwargs(scenario):  # type: ignore[no-untyped-def]
+    from frontdesk.knowledge.models import Article, ArticleAttachment, Status
+    from frontdesk.knowledge.services import (
+        article_create,
+        article_transition,
+        attachment_add,
+        category_save,
+        section_save,
+    )
+    from frontdesk.tickets.attachments import IncomingFile
+
+    people = scenario["people"]
+    # Some routes get a fresh scenario per persona: reuse what an earlier call made.
+    article = Article.objects.filter(title="Matrix article").first()
+    if article is None:
+        category = category_save(name="Matrix category")
+        section = section_save(category=category, name="Matrix section")
+        article = article_create(
+            section=section,
+            language="en",
+            title="Matrix article",
+            body_md="Public text.",
+            author=people["alice"],
+        )
+        article_transition(article=article, to=Status.PUBLISHED, actor=people["sam"])
+        png = b"\x89PNG\r\n\x1a\n" + b"2" * 64
+        attachment_add(group=article.group, file=IncomingFile(name="shot.png", content=png))
+    section = article.group.section
+    category = section.category
+    file = ArticleAttachment.objects.filter(group=article.group).first()
+    reader = {"language": "en", "section": section.slug, "slug": article.slug}
+    return {
+        "knowledge:category": {"slug": category.slug},
+        "knowledge:section": {"slug": section.slug},
+        "knowledge:article": reader,
+        "knowledge:feedback": reader,
+        "knowledge:attachment": {"pk": file.pk, "filename": file.filename},
+        "knowledge:from_ticket": {"number": scenario["ticket"].number},
+        "knowledge:edit": {"pk": article.pk},
+        "knowledge:status": {"pk": article.pk},
+        "knowledge:revisions": {"pk": article.pk},
+        "knowledge:restore": {"pk": article.pk, "number": 1},
+        "knowledge:translate": {"pk": article.pk, "language": "sv"},
+        "knowledge:upload": {"pk": article.pk},
+    }
