@@ -200,8 +200,20 @@ class PostgresBackend:
         words = [t for t in terms if t.replace("_", "").isalnum()]
         if not words:
             return []
-        text = " | ".join(words[:-1] + [words[-1] + ":*"])
-        where, params = "document @@ q", [text, text, text]
+        last = words[-1] + ":*"
+        text = " | ".join(words[:-1] + [last])
+        # ts_rank has no notion of how rare a word is; counting how many of the words a
+        # document holds (each in any configuration) keeps "more of my words" on top.
+        coverage = " + ".join(
+            "(document @@ (to_tsquery('english', %s) || to_tsquery('swedish', %s)"
+            " || to_tsquery('simple', %s)))::int"
+            for _ in words
+        )
+        params: list[object] = []
+        for word in words[:-1] + [last]:
+            params += [word, word, word]
+        params += [text, text, text]
+        where = "document @@ q"
         if kinds:
             where += " AND kind = ANY(%s)"
             params.append(kinds)
@@ -211,15 +223,16 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                WITH query AS (
+                SELECT kind, object_id,
+                       ({coverage}) * 0.5
+                       + ts_rank('{{0.05, 0.2, 0.5, 1.0}}', document, q, 1) AS rank
+                FROM knowledge_search_doc, (
                     SELECT to_tsquery('english', %s) || to_tsquery('swedish', %s)
                            || to_tsquery('simple', %s) AS q
-                )
-                SELECT kind, object_id, ts_rank('{{0.05, 0.2, 0.5, 1.0}}', document, q, 1) AS rank
-                FROM knowledge_search_doc, query
+                ) query
                 WHERE {where}
                 ORDER BY rank DESC LIMIT {int(limit)}
-                """,  # noqa: S608 - the where clause is built from constants
+                """,  # noqa: S608 - built from constants; every value is a parameter
                 params,
             )
             return [(row[0], int(row[1]), float(row[2])) for row in cursor.fetchall()]
