@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -68,3 +69,60 @@ def deliver(mailbox, django_capture_on_commit_callbacks) -> Callable[..., Inboun
         return inbound
 
     return run
+
+
+# --- real servers -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """A real Dovecot IMAP server for the whole session."""
+    from frontdesk.mail.tests.servers import DOVECOT, dovecot_start
+
+    if not Path(DOVECOT).exists():
+        pytest.skip("dovecot is not installed")
+    server = dovecot_start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_mailbox(dovecot, people) -> Mailbox:
+    """A mailbox polling its own fresh account on the Dovecot server."""
+    user = dovecot.account()
+    box = Mailbox(
+        address="support@example.com",
+        name="Example Support",
+        team=people["l1"],
+        imap_host="127.0.0.1",
+        imap_port=dovecot.port,
+        imap_ssl=False,
+        username=user,
+    )
+    box.password = dovecot.users[user]
+    box.save()
+    return box
+
+
+def imap_append(box: Mailbox, *raws: bytes, folder: str = "INBOX") -> None:
+    from frontdesk.mail.imap import mailbox_connect
+
+    with mailbox_connect(box) as client:
+        for raw in raws:
+            client.append(raw, folder)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) that Django's SMTP backend delivers to."""
+    from frontdesk.mail.tests.servers import smtp_start
+
+    controller, handler = smtp_start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = controller.hostname
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()
