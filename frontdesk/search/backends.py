@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from django.db import connection
+from django.db import connection, transaction
 
 # How many of the newest matching tickets are ranked by relevance.
 RANK_WINDOW = 1000
@@ -31,7 +31,10 @@ class SearchBackend(Protocol):
         """Empty the index (before a full rebuild)."""
 
     def match_ids_sql(self, query: str) -> tuple[str, list[object]] | None:
-        """SQL returning (ticket_id, rank) of matching tickets, or None for an empty query."""
+        """SQL returning (ticket_id, rank) of every matching ticket, or None for an empty query."""
+
+    def ranked_ids(self, query: str, *, limit: int) -> list[int]:
+        """Ids of the best ``limit`` matches among the newest ``RANK_WINDOW``, best first."""
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -40,6 +43,16 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 def query_terms(query: str) -> list[str]:
     """Words of a query, lowercased; punctuation and operators are dropped (pure)."""
     return [w.lower() for w in _WORD_RE.findall(query)][:12]
+
+
+# The last word of a query also matches as a prefix when it is this short or shorter (a word
+# still being typed: "inv" finds "invoice"). Longer words match whole words and their stems:
+# a prefix scan over a common long word costs more than it finds.
+PREFIX_MAX_LEN = 5
+
+
+def last_is_prefix(terms: list[str]) -> bool:
+    return bool(terms) and len(terms[-1]) <= PREFIX_MAX_LEN
 
 
 # The text that represents one ticket. Messages are concatenated in order; bounded so a
@@ -93,14 +106,29 @@ class SqliteFtsBackend:
         terms = query_terms(query)
         if not terms:
             return None
-        # Each word must match; the last may be a prefix (search while typing).
+        # Each word must match; a short last word may be a prefix (search while typing).
         expression = " ".join(f'"{t}"' for t in terms[:-1])
-        expression = (expression + f' "{terms[-1]}"*').strip()
+        star = "*" if last_is_prefix(terms) else ""
+        expression = (expression + f' "{terms[-1]}"{star}').strip()
         return (
             "SELECT rowid AS ticket_id, -bm25(search_ticket_fts, 10.0, 2.0, 1.0) AS rank "
             "FROM search_ticket_fts WHERE search_ticket_fts MATCH %s",
             [expression],
         )
+
+    def ranked_ids(self, query: str, *, limit: int) -> list[int]:
+        match = self.match_ids_sql(query)
+        if match is None:
+            return []
+        sql, params = match
+        # The same contract as PostgreSQL: the best of the newest RANK_WINDOW matches.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT ticket_id FROM ({sql} ORDER BY rowid DESC LIMIT %s) m "  # noqa: S608
+                "ORDER BY rank DESC, ticket_id DESC LIMIT %s",
+                [*params, RANK_WINDOW, limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
 
 class PostgresBackend:
@@ -134,30 +162,85 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE search_ticket_doc")
 
+    # The first pass looks among the newest this many tickets (by id).
+    FIRST_WINDOW = 10_000
+
+    @staticmethod
+    def _tsquery(terms: list[str]) -> tuple[str, list[object]]:
+        text = " ".join(terms)
+        words = [t for t in terms if t.replace("_", "").isalnum()]
+        simple = " & ".join(
+            f"{t}:*" if i == len(words) - 1 and last_is_prefix(words) else t
+            for i, t in enumerate(words)
+        )
+        sql = "(plainto_tsquery('english', %s) || plainto_tsquery('swedish', %s)"
+        params: list[object] = [text, text]
+        if simple:
+            sql += " || to_tsquery('simple', %s)"
+            params.append(simple)
+        return sql + ")", params
+
     def match_ids_sql(self, query: str) -> tuple[str, list[object]] | None:
         terms = query_terms(query)
         if not terms:
             return None
-        text = " ".join(terms)
-        prefix = " & ".join(f"{t}:*" for t in terms if t.replace("_", "").isalnum())
-        # Rank only the newest matches: ranking reads every matching document, and a
-        # common word matches tens of thousands. "+ 0" stops PostgreSQL from walking the
-        # primary key backwards through every non-matching row.
+        q, params = self._tsquery(terms)
         return (
-            f"""
-            WITH query AS (
-                SELECT plainto_tsquery('english', %s) || plainto_tsquery('swedish', %s)
-                       || to_tsquery('simple', %s) AS q
-            ),
-            recent AS MATERIALIZED (
-                SELECT ticket_id FROM search_ticket_doc, query
-                WHERE document @@ q ORDER BY ticket_id + 0 DESC LIMIT {RANK_WINDOW}
-            )
-            SELECT d.ticket_id, ts_rank_cd(d.document, query.q) AS rank
-            FROM search_ticket_doc d JOIN recent USING (ticket_id), query
-            """,  # noqa: S608 - RANK_WINDOW is a constant
-            [text, text, prefix],
+            f"SELECT ticket_id, ts_rank_cd(document, {q}) AS rank "  # noqa: S608
+            f"FROM search_ticket_doc WHERE document @@ {q}",
+            [*params, *params],
         )
+
+    def ranked_ids(self, query: str, *, limit: int) -> list[int]:
+        """Rank only the newest matches: ranking reads every matching document.
+
+        Finding "the newest N matches" by walking the primary key backwards reads a whole
+        document per row; one GIN scan over everything reads every matching row. So: look
+        among the newest 10,000 tickets first (the GIN bitmap ANDed with an id range: only
+        matching rows in that range are read); if that finds fewer than RANK_WINDOW, widen to
+        a window sized from the matches found so far, or search everything when the word is
+        rare. Plain index scans are off for these statements so the planner cannot pick the
+        backwards walk.
+        """
+        terms = query_terms(query)
+        if not terms:
+            return []
+        q, params = self._tsquery(terms)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT max(ticket_id) FROM search_ticket_doc")
+            top = cursor.fetchone()[0]
+            if top is None:
+                return []
+            cursor.execute("SET LOCAL enable_indexscan = off")
+
+            def newest(window: int | None) -> list[int]:
+                bounded = window is not None and top - window > 0
+                cursor.execute(
+                    f"SELECT ticket_id FROM search_ticket_doc WHERE document @@ {q}"  # noqa: S608
+                    + (" AND ticket_id > %s" if bounded else "")
+                    + " ORDER BY ticket_id DESC LIMIT %s",
+                    [*params, *([top - window] if bounded else []), RANK_WINDOW],
+                )
+                return [row[0] for row in cursor.fetchall()]
+
+            recent = newest(self.FIRST_WINDOW)
+            if len(recent) < RANK_WINDOW and top > self.FIRST_WINDOW:
+                # Size the second window from the first one's density of matches (twice
+                # what should hold RANK_WINDOW); a rare word is cheaper to find everywhere.
+                density = len(recent) / self.FIRST_WINDOW
+                window = int(2 * RANK_WINDOW / density) if density else top
+                recent = newest(window if window < top // 2 else None)
+                if len(recent) < RANK_WINDOW and window < top // 2:
+                    recent = newest(None)
+            if not recent:
+                return []
+            cursor.execute(
+                f"SELECT ticket_id FROM search_ticket_doc CROSS JOIN (SELECT {q} AS q) query "  # noqa: S608
+                "WHERE ticket_id = ANY(%s) "
+                "ORDER BY ts_rank_cd(document, query.q) DESC, ticket_id DESC LIMIT %s",
+                [*params, recent, limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
 
 def backend() -> SearchBackend:

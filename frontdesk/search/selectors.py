@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 
 from frontdesk.accounts.models import User
@@ -31,13 +30,9 @@ def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
         found.extend(visible.filter(number=int(number.group(1))))
     if not user.is_agent:
         return found + _customer_search(visible, query, limit=limit, skip={t.pk for t in found})
-    match = backend().match_ids_sql(query)
-    if match is None:
+    ranked = backend().ranked_ids(query, limit=MATCH_LIMIT)
+    if not ranked:
         return found
-    sql, params = match
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} ORDER BY rank DESC LIMIT {MATCH_LIMIT}", params)  # noqa: S608
-        ranked = [row[0] for row in cursor.fetchall()]
     by_id = {t.pk: t for t in visible.filter(pk__in=ranked)}
     seen = {t.pk for t in found}
     for ticket_id in ranked:

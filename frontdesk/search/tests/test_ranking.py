@@ -1,0 +1,52 @@
+"""Ranking looks at the newest matches only, the same way on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontdesk.search import backends
+from frontdesk.search.backends import PostgresBackend, backend, last_is_prefix
+from frontdesk.search.selectors import ticket_search
+
+pytestmark = pytest.mark.django_db
+
+
+def test_short_last_word_is_a_prefix_long_words_are_whole_words():
+    assert last_is_prefix(["printer", "inv"])
+    assert not last_is_prefix(["inv", "printer"])
+    assert not last_is_prefix([])
+
+
+@pytest.fixture
+def zebras(make_ticket, people, django_capture_on_commit_callbacks):
+    """30 tickets; every third one mentions zebras (ids ascending = oldest first)."""
+    tickets = []
+    # The index is kept current by the outbox, which runs after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(30):
+            body = f"Ticket {i} about zebras in the office" if i % 3 == 0 else f"Ticket {i} ink"
+            tickets.append(make_ticket(subject=f"Case {i}", body=body))
+    return tickets
+
+
+# (ranked, first window): the first pass over the newest few tickets finds too few and must
+# widen, to everything (4, 5) or to a window sized from what it found (2, 3).
+@pytest.mark.parametrize(("rank_window", "first_window"), [(4, 5), (2, 3)])
+def test_results_are_the_newest_matches_when_more_match_than_are_ranked(
+    zebras, people, monkeypatch, rank_window, first_window
+):
+    monkeypatch.setattr(backends, "RANK_WINDOW", rank_window)
+    monkeypatch.setattr(PostgresBackend, "FIRST_WINDOW", first_window)
+    matching = [t for t in zebras if "zebras" in t.messages.get().body_text]
+    newest = {t.pk for t in matching[-rank_window:]}
+    assert set(backend().ranked_ids("zebras", limit=10)) == newest
+    assert {t.pk for t in ticket_search(people["alice"], "zebras")} == newest
+
+
+def test_every_match_is_found_when_fewer_match_than_are_ranked(zebras, people, monkeypatch):
+    monkeypatch.setattr(PostgresBackend, "FIRST_WINDOW", 5)
+    matching = {t.pk for t in zebras if "zebras" in t.messages.get().body_text}
+    assert set(backend().ranked_ids("zebras", limit=50)) == matching
+    # A short last word matches as a prefix: "zeb" finds the zebras.
+    assert set(backend().ranked_ids("zeb", limit=50)) == matching
+    assert backend().ranked_ids("zebrasx", limit=50) == []
