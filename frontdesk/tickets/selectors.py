@@ -74,10 +74,11 @@ def ticket_get_for(user: User, number: int) -> Ticket:
     visibility = ticket_visibility_q(user)
     if visibility is not None:
         queryset = queryset.filter(visibility)
-    ticket = queryset.filter(number=number).first()
-    if ticket is None:
+    # Numbers are unique: no ORDER BY (ordering makes Django hash every selected column).
+    found = list(queryset.filter(number=number).order_by()[:1])
+    if not found:
         raise Http404("No such ticket")
-    return ticket
+    return found[0]
 
 
 def message_list_for(user: User, ticket: Ticket) -> QuerySet[Message]:
