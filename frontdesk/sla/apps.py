@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class SlaConfig(AppConfig):
     name = "frontdesk.sla"
     label = "sla"
+    verbose_name = "SLA"
+
+    def ready(self) -> None:
+        from frontdesk.sla import handlers, tasks  # noqa: F401 - tasks register with Huey
+
+        handlers.register()

@@ -194,6 +194,16 @@ class CustomField(models.Model):
         return self.label
 
 
+class SlaState(models.TextChoices):
+    """Where a ticket stands against its SLA (written only by the sla app's services)."""
+
+    NONE = "none", _("No SLA")
+    OK = "ok", _("On track")
+    WARNING = "warning", _("Breaching soon")
+    BREACHED = "breached", _("Breached")
+    PAUSED = "paused", _("Paused")
+
+
 class Ticket(models.Model):
     """A tracked request. ``number`` is what people say; ``version`` guards concurrent edits."""
 
@@ -267,6 +277,29 @@ class Ticket(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
 
+    # SLA columns: written only by frontdesk.sla services (never by the ticket services), so
+    # lists can sort, filter and draw countdowns without joining. Plain integers, no foreign
+    # keys: tickets never depend on the sla app. Database defaults let bulk loaders skip them.
+    sla_policy_id = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The calendar the next target counts in (None: it counts wall-clock time).
+    sla_calendar_id = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Which target is next: first_response, next_response, periodic_update or resolution.
+    sla_target = models.CharField(
+        max_length=20, blank=True, default="", db_default="", editable=False
+    )
+    sla_state = models.CharField(
+        max_length=10,
+        choices=SlaState.choices,
+        default=SlaState.NONE,
+        db_default=SlaState.NONE,
+        editable=False,
+    )
+    # When the next target is due (in the past once it is overdue; None while paused).
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the SLA scanner next has something to record: the earliest warning or breach of a
+    # running target that is not recorded yet (None: nothing pending).
+    sla_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -295,6 +328,18 @@ class Ticket(models.Model):
                     status_category__in=["new", "open", "pending", "on_hold"],
                     merged_into__isnull=True,
                 ),
+            ),
+            # The SLA scanner's range scan: only tickets with something pending are in it.
+            models.Index(
+                fields=["sla_warn_at"],
+                name="ticket_sla_warn_idx",
+                condition=Q(sla_warn_at__isnull=False),
+            ),
+            # "Next due" sorting and the "breaching soon" view, over open tickets.
+            models.Index(
+                fields=["sla_due_at", "id"],
+                name="ticket_sla_due_idx",
+                condition=Q(status_category__in=["new", "open", "pending", "on_hold"]),
             ),
             models.Index(
                 fields=["team", "-updated_at"],
