@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from huey.contrib.djhuey import HUEY
 
+from frontdesk.core import health
 from frontdesk.core.models import OutboxEntry
 
 
@@ -53,7 +54,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "ok": True,
             "pending": OutboxEntry.objects.filter(done_at__isnull=True).count(),
         }
-    checks["channels"] = {"ok": True, "configured": []}
+    if checks["database"]["ok"]:
+        # Channels and other apps (mail: dead letters, each mailbox's last poll).
+        checks.update(health.run_all())
     ok = all(check["ok"] for check in checks.values())
     return JsonResponse(
         {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503

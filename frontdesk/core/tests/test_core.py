@@ -29,6 +29,19 @@ def test_healthz_reports_database_and_jobs(client):
     assert data["checks"]["outbox"]["pending"] == 0
 
 
+def test_healthz_includes_app_checks_and_reports_a_failing_one(client, monkeypatch):
+    from frontdesk.core import health
+
+    monkeypatch.setattr(health, "_checks", dict(health._checks))
+    health.register("widgets", lambda: {"ok": True, "count": 3})
+    health.register("broken", lambda: 1 / 0)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["widgets"] == {"ok": True, "count": 3}
+    assert checks["broken"] == {"ok": False, "error": "ZeroDivisionError"}
+
+
 def test_create_api_token_prints_key_and_stores_only_its_digest(people):
     out = StringIO()
     call_command("create_api_token", "--email", "alice@example.com", stdout=out)
