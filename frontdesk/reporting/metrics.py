@@ -1,0 +1,792 @@
+"""Every measure Frontdesk reports, defined once (docs/metrics.md explains each).
+
+A measure is a set of additive *parts* (counts and sums) computed by ``GROUP BY`` in the
+database, and a ``finish`` that turns parts into the number people read (an average is
+sum / count, a rate is part / whole). Because parts add up, the same definition runs
+- live, over ``tickets.Ticket`` timestamps (and feedback tables), for short ranges, and
+- over the daily rollup tables (``DailyTicketStats``, ``DailyTagStats``) for long ranges,
+  with today's part added live, and both give the same answer.
+Percentiles (medians, p90) are not additive: they always run live, in the database
+(``dbfuncs.percentile_rows``). No measure loops over tickets in Python.
+
+Days are local days of ``settings.TIME_ZONE`` (one calendar for the whole desk, so rollups
+and live queries agree whoever is looking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Count,
+    DateField,
+    Expression,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Trunc, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from frontdesk.core import clock
+from frontdesk.reporting import sources
+from frontdesk.reporting.dbfuncs import EpochSeconds, percentile_rows, raw_aggregate
+from frontdesk.reporting.dimensions import DIMENSIONS, FILTER_DIMENSIONS, TIME_DIMENSIONS
+from frontdesk.reporting.models import (
+    RESPONSE_BUCKETS,
+    CsatSurvey,
+    DailyTagStats,
+    DailyTicketStats,
+    NpsSurvey,
+    RollupDay,
+)
+from frontdesk.tickets.models import OPEN_CATEGORIES, Message, Ticket
+
+Parts = dict[str, Any]
+
+
+def local_tz():  # type: ignore[no-untyped-def]
+    return timezone.get_default_timezone()
+
+
+def today() -> date:
+    return timezone.localtime(clock.now(), local_tz()).date()
+
+
+def day_start(day: date) -> datetime:
+    """Local midnight at the start of ``day`` (aware)."""
+    return datetime.combine(day, time.min, tzinfo=local_tz())
+
+
+# --- who may see what, and which slice --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The tickets whose figures a viewer may see: ``team_ids`` None means every ticket."""
+
+    team_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A date range (local days, both ends included) and one value per filter dimension."""
+
+    start: date
+    end: date
+    values: tuple[tuple[str, Any], ...] = ()
+    # Optional cut-off inside the last day ("today so far"): anchors before it only. Such
+    # partial days are always computed live.
+    until: datetime | None = None
+
+    @classmethod
+    def of(cls, start: date, end: date, **values: Any) -> Filters:
+        clean = tuple(sorted((k, v) for k, v in values.items() if v not in (None, "")))
+        unknown = {k for k, _v in clean} - set(FILTER_DIMENSIONS)
+        if unknown:
+            raise ValueError(f"unknown filters {unknown}")
+        if end < start:
+            start, end = end, start
+        return cls(start=start, end=end, values=clean)
+
+    @property
+    def dims(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def shifted(self, start: date, end: date, until: datetime | None = None) -> Filters:
+        return Filters(start=start, end=end, values=self.values, until=until)
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure. ``anchor`` is the timestamp the date range and time grouping apply to
+    (None: a snapshot of now, e.g. the backlog)."""
+
+    key: str
+    label: Any
+    unit: str  # count | seconds | percent | ratio | score
+    source: str  # tickets | csat | nps | responses | sla | kb
+    anchor: str | None
+    description: Any
+    base: Callable[[], Q] = lambda: Q()
+    live: Callable[[], Parts] | None = None
+    finish: Callable[[Parts], float | None] = lambda p: p.get("n")
+    # rollup table key -> parts over that table's columns
+    rollup: dict[str, Callable[[], Parts]] = field(default_factory=dict)
+    percentile: tuple[float, Callable[[], Expression]] | None = None
+    dims: frozenset[str] = frozenset(DIMENSIONS)
+
+
+def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[Parts], float | None]:
+    def finish(parts: Parts) -> float | None:
+        whole = parts.get(den) or 0
+        return None if not whole else scale * float(parts.get(num) or 0) / whole
+
+    return finish
+
+
+NOT_MERGED = Q(merged_into__isnull=True)
+SNAPSHOT_DIMS = frozenset(DIMENSIONS) - set(TIME_DIMENSIONS)
+TICKET_DIMS = frozenset(DIMENSIONS)
+FEEDBACK_DIMS = frozenset(DIMENSIONS) - {"tag"}
+
+
+def _frt() -> Expression:
+    return EpochSeconds("first_response_at", "created_at")
+
+
+def _resolution() -> Expression:
+    return EpochSeconds("solved_at", "created_at")
+
+
+MEASURES: dict[str, Measure] = {
+    m.key: m
+    for m in (
+        Measure(
+            "created",
+            _("Tickets created"),
+            "count",
+            "tickets",
+            "created_at",
+            _("Tickets created in the period (merged ones too: each was a request)."),
+            live=lambda: {"n": Count("pk")},
+            rollup={"daily": lambda: {"n": Sum("created")}, "tags": lambda: {"n": Sum("created")}},
+        ),
+        Measure(
+            "solved",
+            _("Tickets solved"),
+            "count",
+            "tickets",
+            "solved_at",
+            _("Tickets whose last solve falls in the period; merged tickets excluded."),
+            base=lambda: NOT_MERGED,
+            live=lambda: {"n": Count("pk")},
+            rollup={"daily": lambda: {"n": Sum("solved")}, "tags": lambda: {"n": Sum("solved")}},
+        ),
+        Measure(
+            "first_response_avg",
+            _("First response time (average)"),
+            "seconds",
+            "tickets",
+            "first_response_at",
+            _("Created to first public agent reply, for first replies in the period."),
+            base=lambda: NOT_MERGED,
+            live=lambda: {"s": Sum(_frt()), "n": Count("pk")},
+            finish=_ratio("s", "n"),
+            rollup={
+                "daily": lambda: {"s": Sum("first_response_seconds"), "n": Sum("first_responses")}
+            },
+        ),
+        Measure(
+            "first_response_median",
+            _("First response time (median)"),
+            "seconds",
+            "tickets",
+            "first_response_at",
+            _("The middle first response time: half were faster."),
+            base=lambda: NOT_MERGED,
+            percentile=(0.5, _frt),
+        ),
+        Measure(
+            "first_response_p90",
+            _("First response time (90th percentile)"),
+            "seconds",
+            "tickets",
+            "first_response_at",
+            _("Nine in ten first responses were at least this fast."),
+            base=lambda: NOT_MERGED,
+            percentile=(0.9, _frt),
+        ),
+        Measure(
+            "next_response_avg",
+            _("Next response time (average)"),
+            "seconds",
+            "responses",
+            "created_at",
+            _(
+                "From the first unanswered customer message to the agent reply after it, "
+                "for replies in the period (first responses not included)."
+            ),
+            dims=SNAPSHOT_DIMS - {"tag"},
+        ),
+        Measure(
+            "next_response_median",
+            _("Next response time (median)"),
+            "seconds",
+            "responses",
+            "created_at",
+            _("The middle next response time."),
+            dims=SNAPSHOT_DIMS - {"tag"},
+        ),
+        Measure(
+            "resolution_avg",
+            _("Full resolution time (average)"),
+            "seconds",
+            "tickets",
+            "solved_at",
+            _("Created to last solve (calendar time), for tickets solved in the period."),
+            base=lambda: NOT_MERGED,
+            live=lambda: {"s": Sum(_resolution()), "n": Count("pk")},
+            finish=_ratio("s", "n"),
+            rollup={"daily": lambda: {"s": Sum("resolution_seconds"), "n": Sum("solved")}},
+        ),
+        Measure(
+            "resolution_median",
+            _("Full resolution time (median)"),
+            "seconds",
+            "tickets",
+            "solved_at",
+            _("The middle full resolution time (calendar time)."),
+            base=lambda: NOT_MERGED,
+            percentile=(0.5, _resolution),
+        ),
+        Measure(
+            "replies_per_ticket",
+            _("Replies per solved ticket"),
+            "ratio",
+            "tickets",
+            "solved_at",
+            _("Public agent replies per ticket solved in the period."),
+            base=lambda: NOT_MERGED,
+            live=lambda: {"s": Sum("agent_reply_count"), "n": Count("pk")},
+            finish=_ratio("s", "n"),
+            rollup={"daily": lambda: {"s": Sum("replies"), "n": Sum("solved")}},
+        ),
+        Measure(
+            "reopen_rate",
+            _("Reopen rate"),
+            "percent",
+            "tickets",
+            "solved_at",
+            _("Share of tickets solved in the period that were reopened at least once."),
+            base=lambda: NOT_MERGED,
+            live=lambda: {"r": Count("pk", filter=Q(reopened_count__gt=0)), "n": Count("pk")},
+            finish=_ratio("r", "n", 100.0),
+            rollup={"daily": lambda: {"r": Sum("reopened"), "n": Sum("solved")}},
+        ),
+        Measure(
+            "one_touch_rate",
+            _("One-touch resolution rate"),
+            "percent",
+            "tickets",
+            "solved_at",
+            _(
+                "Share of tickets solved in the period with exactly one agent reply, "
+                "never reopened."
+            ),
+            base=lambda: NOT_MERGED,
+            live=lambda: {
+                "o": Count("pk", filter=Q(agent_reply_count=1, reopened_count=0)),
+                "n": Count("pk"),
+            },
+            finish=_ratio("o", "n", 100.0),
+            rollup={"daily": lambda: {"o": Sum("one_touch"), "n": Sum("solved")}},
+        ),
+        Measure(
+            "backlog",
+            _("Open tickets now"),
+            "count",
+            "tickets",
+            None,
+            _("Tickets open right now (new, open, pending, on hold); the range does not apply."),
+            base=lambda: Q(status_category__in=OPEN_CATEGORIES) & NOT_MERGED,
+            live=lambda: {"n": Count("pk")},
+            dims=SNAPSHOT_DIMS,
+        ),
+        Measure(
+            "csat",
+            _("Customer satisfaction (CSAT)"),
+            "percent",
+            "csat",
+            "answered_at",
+            _("Share of ratings in the period that were good (4 or 5 on the 1-5 scale)."),
+            live=lambda: {"g": Count("pk", filter=Q(positive=True)), "n": Count("pk")},
+            finish=_ratio("g", "n", 100.0),
+            dims=FEEDBACK_DIMS,
+        ),
+        Measure(
+            "csat_responses",
+            _("Satisfaction ratings"),
+            "count",
+            "csat",
+            "answered_at",
+            _("Ratings customers gave in the period."),
+            live=lambda: {"n": Count("pk")},
+            dims=FEEDBACK_DIMS,
+        ),
+        Measure(
+            "nps",
+            _("Net Promoter Score"),
+            "score",
+            "nps",
+            "answered_at",
+            _("Promoters (9-10) minus detractors (0-6), in percent of answers: -100 to 100."),
+            live=lambda: {
+                "p": Count("pk", filter=Q(score__gte=9)),
+                "d": Count("pk", filter=Q(score__lte=6)),
+                "n": Count("pk"),
+            },
+            finish=lambda p: (
+                None if not p.get("n") else 100.0 * (p.get("p", 0) - p.get("d", 0)) / p["n"]
+            ),
+            dims=frozenset({"day", "week", "month", "organization"}),
+        ),
+        Measure(
+            "nps_responses",
+            _("NPS answers"),
+            "count",
+            "nps",
+            "answered_at",
+            _("NPS answers in the period."),
+            live=lambda: {"n": Count("pk")},
+            dims=frozenset({"day", "week", "month", "organization"}),
+        ),
+        Measure(
+            "sla_compliance",
+            _("SLA compliance"),
+            "percent",
+            "sla",
+            "due_at",
+            _("Share of SLA targets due in the period that were met (achieved before due)."),
+            finish=_ratio("met", "n", 100.0),
+            dims=TICKET_DIMS - {"tag"} | {"target"},
+        ),
+        Measure(
+            "kb_deflection",
+            _("Knowledge base deflection"),
+            "percent",
+            "kb",
+            "created_at",
+            _("Share of help-centre sessions that read an article and filed no request."),
+            finish=_ratio("deflected", "n", 100.0),
+            dims=frozenset({"day", "week", "month"}),
+        ),
+    )
+}
+
+
+def measure_available(measure: Measure) -> bool:
+    """Measures that read another app's facts exist only once that app provides them."""
+    if measure.source == "sla":
+        return sources.sla_records() is not None
+    if measure.source == "kb":
+        return sources.kb_deflection_parts is not None and sources.kb_available()
+    return True
+
+
+def measures_available() -> list[Measure]:
+    return [m for m in MEASURES.values() if measure_available(m)]
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    keys: tuple[Any, ...]
+    value: float | None
+    parts: Parts = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    measure: Measure
+    group: tuple[str, ...]
+    rows: list[Row]
+    source: str  # "live", "rollup", "rollup+live"
+
+    def by_key(self) -> dict[tuple[Any, ...], float | None]:
+        return {r.keys: r.value for r in self.rows}
+
+    @property
+    def total(self) -> float | None:
+        """The value over every row (only when ungrouped, else None)."""
+        return self.rows[0].value if not self.group and self.rows else None
+
+
+# --- computing --------------------------------------------------------------------------------
+
+
+def measure_compute(
+    key: str, *, filters: Filters, scope: Scope, group: Sequence[str] = ()
+) -> Result:
+    """The value of measure ``key`` per combination of ``group`` dimensions (at most two)."""
+    measure = MEASURES[key]
+    group = tuple(group)
+    if len(group) > 2:
+        raise ValueError("group by at most two dimensions")
+    bad = (set(group) | set(filters.dims)) - measure.dims
+    if bad:
+        raise ValueError(f"{key} cannot be grouped or filtered by {sorted(bad)}")
+    if measure.source == "tickets":
+        return _tickets(measure, filters, scope, group)
+    if measure.source in ("csat", "nps"):
+        return _feedback(measure, filters, scope, group)
+    if measure.source == "responses":
+        return _next_response(measure, filters, scope, group)
+    if measure.source == "sla":
+        return sources.sla_compliance(measure, filters, scope, group)
+    if measure.source == "kb":
+        return sources.kb_deflection(measure, filters, scope, group)
+    raise ValueError(measure.source)
+
+
+def filter_q(
+    filters: Filters, scope: Scope, *, prefix: str = "", tag_column: str = "tags__id"
+) -> Q:
+    """The dimension filters and the viewer's scope as a Q on tickets (or rows keyed like them)."""
+    q = Q()
+    for key, value in filters.dims.items():
+        column = tag_column if key == "tag" else DIMENSIONS[key].column
+        q &= Q(**{f"{prefix}{column}": value})
+    if scope.team_ids is not None:
+        q &= Q(**{f"{prefix}team_id__in": scope.team_ids})
+    return q
+
+
+def _time_expr(kind: str, anchor: str) -> Expression:
+    if kind == "day":
+        return TruncDate(anchor, tzinfo=local_tz())
+    return Trunc(anchor, kind, output_field=DateField(), tzinfo=local_tz())
+
+
+def _group_exprs(
+    group: tuple[str, ...], *, anchor: str | None, prefix: str = "", tag_column: str = "tags__id"
+) -> dict[str, Any]:
+    exprs: dict[str, Any] = {}
+    for i, key in enumerate(group):
+        if key in TIME_DIMENSIONS:
+            if anchor is None:
+                raise ValueError("a snapshot has no time dimension")
+            exprs[f"g{i}"] = _time_expr(key, anchor)
+        else:
+            column = tag_column if key == "tag" else DIMENSIONS[key].column
+            exprs[f"g{i}"] = F(f"{prefix}{column}")
+    return exprs
+
+
+def _grouped_parts(queryset: QuerySet, exprs: dict[str, Any], parts: Parts) -> list[tuple]:
+    """``[(keys, {part: value}), ...]``: one GROUP BY query."""
+    queryset = queryset.order_by()
+    if not exprs:
+        values = queryset.aggregate(**parts)
+        return [((), values)]
+    names = list(exprs)
+    rows = queryset.annotate(**exprs).values(*names).annotate(**parts)
+    return [(tuple(_normal(r[n]) for n in names), {p: r[p] for p in parts}) for r in rows]
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
+
+
+def _finished(measure: Measure, grouped: Iterable[tuple], group: tuple[str, ...]) -> list[Row]:
+    merged: dict[tuple, Parts] = {}
+    for keys, parts in grouped:
+        into = merged.setdefault(keys, {})
+        for name, value in parts.items():
+            into[name] = (into.get(name) or 0) + (value or 0)
+    rows = [Row(keys, measure.finish(parts), parts) for keys, parts in merged.items()]
+    if not group and not rows:
+        rows = [Row((), measure.finish({}), {})]
+    return sorted(rows, key=lambda r: tuple(_sort_key(k) for k in r.keys))
+
+
+def _sort_key(value: Any) -> tuple:
+    return (value is None, str(value) if not isinstance(value, date | int) else value)
+
+
+def _ticket_base(
+    measure: Measure, filters: Filters, scope: Scope, start: date, end: date
+) -> QuerySet:
+    queryset = Ticket.objects.filter(measure.base(), filter_q(filters, scope))
+    if measure.anchor is not None:
+        queryset = queryset.filter(
+            **{
+                f"{measure.anchor}__gte": day_start(start),
+                f"{measure.anchor}__lt": day_start(end + timedelta(days=1)),
+            }
+        )
+        if filters.until is not None:
+            queryset = queryset.filter(**{f"{measure.anchor}__lt": filters.until})
+    return queryset
+
+
+def _tickets(measure: Measure, filters: Filters, scope: Scope, group: tuple[str, ...]) -> Result:
+    if measure.percentile is not None:
+        fraction, value = measure.percentile
+        queryset = _ticket_base(measure, filters, scope, filters.start, filters.end)
+        rows = percentile_rows(
+            queryset,
+            groups=_group_exprs(group, anchor=measure.anchor),
+            value=value(),
+            fraction=fraction,
+        )
+        out = [Row(tuple(_normal(k) for k in keys), v) for keys, v in rows if v is not None]
+        out.sort(key=lambda r: tuple(_sort_key(k) for k in r.keys))
+        return Result(measure, group, out, "live")
+    plan = rollup_plan(measure, filters, group)
+    if plan is None:
+        queryset = _ticket_base(measure, filters, scope, filters.start, filters.end)
+        grouped = _grouped_parts(
+            queryset, _group_exprs(group, anchor=measure.anchor), measure.live()
+        )  # type: ignore[misc]
+        return Result(measure, group, _finished(measure, grouped, group), "live")
+    table, last_rolled = plan
+    model = DailyTagStats if table == "tags" else DailyTicketStats
+    rolled = model.objects.filter(
+        filter_q(filters, scope, tag_column="tag_id"), day__gte=filters.start, day__lte=last_rolled
+    )
+    exprs = {}
+    for i, key in enumerate(group):
+        if key == "day":
+            exprs[f"g{i}"] = F("day")
+        elif key in TIME_DIMENSIONS:
+            exprs[f"g{i}"] = Trunc("day", key, output_field=DateField())
+        else:
+            exprs[f"g{i}"] = F("tag_id" if key == "tag" else DIMENSIONS[key].column)
+    grouped = _grouped_parts(rolled, exprs, measure.rollup[table]())
+    source = "rollup"
+    if last_rolled < filters.end:
+        # Today (and any later day) is not rolled up yet: its part comes live.
+        queryset = _ticket_base(
+            measure, filters, scope, last_rolled + timedelta(days=1), filters.end
+        )
+        grouped += _grouped_parts(
+            queryset, _group_exprs(group, anchor=measure.anchor), measure.live()
+        )  # type: ignore[misc]
+        source = "rollup+live"
+    return Result(measure, group, _finished(measure, grouped, group), source)
+
+
+ROLLUP_DIMS = {
+    "daily": frozenset(
+        {"team", "channel", "ticket_type", "priority", "assignee", *TIME_DIMENSIONS}
+    ),
+    "tags": frozenset({"tag", "team", *TIME_DIMENSIONS}),
+}
+
+
+def rollup_plan(
+    measure: Measure, filters: Filters, group: tuple[str, ...]
+) -> tuple[str, date] | None:
+    """(table, last rolled-up day) when the rollups can answer, else None (compute live).
+
+    Rollups answer when the range is long enough to be worth it, the measure has rollup
+    parts, every grouped or filtered dimension is a rollup column, and every day of the
+    range before today has been rolled up (today always comes live).
+    """
+    if filters.until is not None or not measure.rollup:
+        return None
+    if filters.days < getattr(settings, "REPORTING_ROLLUP_MIN_DAYS", 14):
+        return None
+    wanted = set(group) | set(filters.dims)
+    last = min(filters.end, today() - timedelta(days=1))
+    if last < filters.start:
+        return None
+    for table in measure.rollup:
+        if not wanted <= ROLLUP_DIMS[table]:
+            continue
+        if table == "tags" and "tag" not in wanted:
+            continue
+        covered = RollupDay.objects.filter(day__gte=filters.start, day__lte=last).count()
+        if covered == (last - filters.start).days + 1:
+            return table, last
+        return None
+    return None
+
+
+# --- feedback (CSAT, NPS) ---------------------------------------------------------------------
+
+
+def _feedback(measure: Measure, filters: Filters, scope: Scope, group: tuple[str, ...]) -> Result:
+    start, end = day_start(filters.start), day_start(filters.end + timedelta(days=1))
+    if filters.until is not None:
+        end = min(end, filters.until)
+    if measure.source == "csat":
+        queryset = CsatSurvey.objects.filter(
+            filter_q(filters, scope, prefix="ticket__"),
+            answered_at__gte=start,
+            answered_at__lt=end,
+            rating__isnull=False,
+        )
+        exprs = _group_exprs(group, anchor="answered_at", prefix="ticket__")
+    else:
+        queryset = NpsSurvey.objects.filter(
+            answered_at__gte=start, answered_at__lt=end, score__isnull=False
+        )
+        if "organization" in filters.dims:
+            queryset = queryset.filter(organization_id=filters.dims["organization"])
+        if scope.team_ids is not None:
+            # NPS is about the whole relationship, not a team's tickets: team-scoped viewers
+            # see it only through the contacts their teams served.
+            queryset = queryset.filter(
+                contact__tickets_requested__team_id__in=scope.team_ids
+            ).distinct()
+        exprs = _group_exprs(group, anchor="answered_at")
+    grouped = _grouped_parts(queryset, exprs, measure.live())  # type: ignore[misc]
+    return Result(measure, group, _finished(measure, grouped, group), "live")
+
+
+# --- next response time -------------------------------------------------------------------------
+
+
+def _next_response(
+    measure: Measure, filters: Filters, scope: Scope, group: tuple[str, ...]
+) -> Result:
+    """Agent replies in the range that answer a customer message after an earlier reply.
+
+    Window functions over each candidate ticket's public messages (tickets updated since the
+    range start: a reply in the range updated its ticket) mark, for every message, the last
+    agent reply before it; customer messages sharing that mark form one wait, answered by
+    the agent reply with the same mark.
+    """
+    start, end = day_start(filters.start), day_start(filters.end + timedelta(days=1))
+    tickets = Ticket.objects.filter(filter_q(filters, scope), NOT_MERGED, updated_at__gte=start)
+    ticket_sql, ticket_params = tickets.values("id").query.sql_with_params()
+    msg = Message._meta.db_table
+    tkt = Ticket._meta.db_table
+    if connection.vendor == "postgresql":
+        diff = "EXTRACT(EPOCH FROM (r.answered - w.asked))::float8"
+    else:
+        diff = "((julianday(r.answered) - julianday(w.asked)) * 86400.0)"
+    columns = [DIMENSIONS[k].column for k in group]
+    select_groups = "".join(f't."{c}" AS "g{i}", ' for i, c in enumerate(columns))
+    inner = f"""
+        WITH m AS (
+          SELECT ticket_id, created_at, from_agent,
+                 MAX(CASE WHEN from_agent THEN created_at END) OVER (
+                   PARTITION BY ticket_id ORDER BY created_at, id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_agent
+          FROM {msg}
+          WHERE kind = 'public' AND ticket_id IN ({ticket_sql})
+        ),
+        waits AS (
+          SELECT ticket_id, prev_agent, MIN(created_at) AS asked FROM m
+          WHERE NOT from_agent AND prev_agent IS NOT NULL GROUP BY ticket_id, prev_agent
+        ),
+        replies AS (
+          SELECT ticket_id, prev_agent, created_at AS answered FROM m
+          WHERE from_agent AND prev_agent IS NOT NULL AND created_at >= %s AND created_at < %s
+        )
+        SELECT {select_groups}{diff} AS "_v"
+        FROM replies r
+        JOIN waits w ON w.ticket_id = r.ticket_id AND w.prev_agent = r.prev_agent
+        JOIN {tkt} t ON t.id = r.ticket_id
+    """  # noqa: S608 - table names and aliases are ours; values are parameters
+    params = [*ticket_params, start, end]
+    names = [f"g{i}" for i in range(len(group))]
+    if measure.key == "next_response_median":
+        rows = raw_aggregate(inner, params, names, fraction=0.5)
+        out = [Row(keys, v) for keys, v in rows if v is not None]
+    else:
+        rows = raw_aggregate(inner, params, names, fraction=None)
+        out = [Row(keys, v) for keys, v in rows if v is not None]
+    out.sort(key=lambda r: tuple(_sort_key(k) for k in r.keys))
+    return Result(measure, group, out, "live")
+
+
+# --- dashboard pieces that are not a single measure -------------------------------------------
+
+BACKLOG_BUCKETS = (
+    ("lt1d", _("Under a day"), 0, 1),
+    ("1-3d", _("1-3 days"), 1, 3),
+    ("3-7d", _("3-7 days"), 3, 7),
+    ("7-30d", _("1-4 weeks"), 7, 30),
+    ("gt30d", _("Over 30 days"), 30, None),
+)
+RESPONSE_BUCKET_LABELS = (
+    _("Under 1 h"),
+    _("1-4 h"),
+    _("4-8 h"),
+    _("8-24 h"),
+    _("1-3 days"),
+    _("Over 3 days"),
+)
+
+
+def backlog_by_age(*, filters: Filters, scope: Scope) -> list[tuple[str, Any, int]]:
+    """Open tickets now, by age since creation: one query with a conditional count each."""
+    now = clock.now()
+    parts = {}
+    for key, _label, low, high in BACKLOG_BUCKETS:
+        q = Q(created_at__lte=now - timedelta(days=low))
+        if high is not None:
+            q &= Q(created_at__gt=now - timedelta(days=high))
+        parts[key] = Count("pk", filter=q)
+    values = Ticket.objects.filter(MEASURES["backlog"].base(), filter_q(filters, scope)).aggregate(
+        **parts
+    )
+    return [(key, label, values[key] or 0) for key, label, _lo, _hi in BACKLOG_BUCKETS]
+
+
+def response_bucket_parts(prefix: str = "") -> Parts:
+    """First replies per response-time bucket (conditional counts), for live queries."""
+    parts: Parts = {}
+    lower = None
+    for i, upper in enumerate((*RESPONSE_BUCKETS, None)):
+        q = Q()
+        if lower is not None:
+            q &= Q(**{f"{prefix}_frt__gte": lower})
+        if upper is not None:
+            q &= Q(**{f"{prefix}_frt__lt": upper})
+        parts[f"frt_b{i}"] = Count("pk", filter=q)
+        lower = upper
+    return parts
+
+
+def first_response_histogram(*, filters: Filters, scope: Scope) -> list[tuple[Any, int]]:
+    """First replies in the range per response-time bucket (rollups for long ranges)."""
+    measure = MEASURES["first_response_avg"]
+    plan = rollup_plan(measure, filters, ())
+    totals = [0] * (len(RESPONSE_BUCKETS) + 1)
+    live_from = filters.start
+    if plan is not None:
+        _table, last = plan
+        sums = DailyTicketStats.objects.filter(
+            filter_q(filters, scope), day__gte=filters.start, day__lte=last
+        ).aggregate(**{f"frt_b{i}": Sum(f"frt_b{i}") for i in range(len(totals))})
+        totals = [(sums[f"frt_b{i}"] or 0) for i in range(len(totals))]
+        live_from = last + timedelta(days=1)
+    if live_from <= filters.end:
+        live = (
+            _ticket_base(measure, filters, scope, live_from, filters.end)
+            .alias(_frt=_frt())
+            .aggregate(**response_bucket_parts())
+        )
+        totals = [t + (live[f"frt_b{i}"] or 0) for i, t in enumerate(totals)]
+    return list(zip(RESPONSE_BUCKET_LABELS, totals, strict=True))
+
+
+def workload(*, scope: Scope, filters: Filters | None = None) -> dict[int | None, int]:
+    """Open tickets per assignee right now."""
+    q = MEASURES["backlog"].base() & filter_q(filters or Filters(date.min, date.min), scope)
+    rows = (
+        Ticket.objects.filter(q)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    )
+    return dict(rows)

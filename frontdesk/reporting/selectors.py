@@ -1,0 +1,274 @@
+"""Every read the reporting pages make, scoped to what the viewer may see.
+
+Agents see their teams' figures; supervisors and admins see every team; customers see no
+figures at all. Each page runs a fixed number of aggregate queries (pinned in the tests).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+
+from frontdesk.accounts.models import STAFF_ROLES, Team, User
+from frontdesk.core import clock
+from frontdesk.reporting.metrics import (
+    MEASURES,
+    Filters,
+    Result,
+    Scope,
+    backlog_by_age,
+    filter_q,
+    first_response_histogram,
+    measure_available,
+    measure_compute,
+    today,
+    workload,
+)
+from frontdesk.reporting.models import CsatSurvey, SavedReport
+from frontdesk.reporting.reports import result_chart
+from frontdesk.reporting.surveys import survey_settings_get
+from frontdesk.tickets.models import OPEN_CATEGORIES, Ticket
+from frontdesk.tickets.selectors import team_ids_of
+
+
+def scope_for(user: User) -> Scope:
+    """The figures ``user`` may see: every team for supervisors and admins, else their own."""
+    if not user.is_authenticated or not user.is_agent or not user.is_active:
+        raise PermissionDenied
+    if user.sees_all_tickets or user.is_desk_admin:
+        return Scope(team_ids=None)
+    return Scope(team_ids=tuple(team_ids_of(user)))
+
+
+def teams_for(scope: Scope) -> QuerySet[Team]:
+    teams = Team.objects.order_by("name")
+    return teams if scope.team_ids is None else teams.filter(pk__in=scope.team_ids)
+
+
+def _period(filters: Filters) -> str:
+    return "day" if filters.days <= 92 else "week"
+
+
+def _value(result: Result) -> float | None:
+    return result.total
+
+
+def dashboard_data(*, filters: Filters, scope: Scope) -> dict[str, Any]:
+    """Everything the supervisor dashboard draws for a range: KPIs, charts, agents."""
+    period = _period(filters)
+    created = measure_compute("created", filters=filters, scope=scope, group=(period,))
+    solved = measure_compute("solved", filters=filters, scope=scope, group=(period,))
+    volume = result_chart(created, "bar", start=filters.start, end=filters.end)
+    solved_chart = result_chart(solved, "bar", start=filters.start, end=filters.end)
+    volume["datasets"].append(
+        {"label": solved_chart["datasets"][0]["label"], "data": solved_chart["datasets"][0]["data"]}
+    )
+    kpi_keys = [
+        "first_response_median",
+        "resolution_median",
+        "reopen_rate",
+        "one_touch_rate",
+        "csat",
+    ]
+    if measure_available(MEASURES["sla_compliance"]):
+        kpi_keys.append("sla_compliance")
+    kpis = [
+        {
+            "measure": MEASURES["created"],
+            "value": sum(r.value or 0 for r in created.rows),
+        },
+        {"measure": MEASURES["solved"], "value": sum(r.value or 0 for r in solved.rows)},
+    ]
+    kpis.extend(
+        {
+            "measure": MEASURES[key],
+            "value": _value(measure_compute(key, filters=filters, scope=scope)),
+        }
+        for key in kpi_keys
+    )
+    histogram = first_response_histogram(filters=filters, scope=scope)
+    backlog = backlog_by_age(filters=filters, scope=scope)
+    csat_period = "day" if filters.days <= 31 else "week"
+    csat = measure_compute("csat", filters=filters, scope=scope, group=(csat_period,))
+    charts = {
+        "volume": volume,
+        "first_response": {
+            "type": "bar",
+            "labels": [str(label) for label, _n in histogram],
+            "datasets": [
+                {
+                    "label": str(MEASURES["first_response_avg"].label),
+                    "data": [n for _l, n in histogram],
+                }
+            ],
+            "unit": "",
+        },
+        "backlog": {
+            "type": "bar",
+            "labels": [str(label) for _k, label, _n in backlog],
+            "datasets": [
+                {"label": str(MEASURES["backlog"].label), "data": [n for _k, _l, n in backlog]}
+            ],
+            "unit": "",
+        },
+        "csat": result_chart(csat, "line", start=filters.start, end=filters.end),
+    }
+    if measure_available(MEASURES["sla_compliance"]):
+        sla = measure_compute("sla_compliance", filters=filters, scope=scope, group=("target",))
+        charts["sla"] = result_chart(sla, "bar", start=filters.start, end=filters.end)
+    return {
+        "kpis": kpis,
+        "charts": charts,
+        "backlog_total": sum(n for _k, _l, n in backlog),
+        "agents": agent_performance(filters=filters, scope=scope),
+    }
+
+
+def live_counters(*, filters: Filters, scope: Scope) -> list[dict[str, Any]]:
+    """Today so far against the same part of the same weekday last week, and open now."""
+    now = clock.now()
+    day = today()
+    week_ago = day - timedelta(days=7)
+    today_f = filters.shifted(day, day, until=now)
+    last_f = filters.shifted(week_ago, week_ago, until=now - timedelta(days=7))
+    counters: list[dict[str, Any]] = [
+        {
+            "measure": MEASURES[key],
+            "today": measure_compute(key, filters=today_f, scope=scope).total,
+            "last_week": measure_compute(key, filters=last_f, scope=scope).total,
+        }
+        for key in ("created", "solved", "first_response_median")
+    ]
+
+    open_now = Ticket.objects.filter(
+        filter_q(filters, scope), status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
+    ).aggregate(
+        open=Count("pk"),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        unanswered=Count("pk", filter=Q(first_response_at__isnull=True)),
+    )
+    return counters + [
+        {"key": "open", "value": open_now["open"]},
+        {"key": "unassigned", "value": open_now["unassigned"]},
+        {"key": "unanswered", "value": open_now["unanswered"]},
+    ]
+
+
+def agents_in(scope: Scope) -> QuerySet[User]:
+    agents = User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by(
+        "first_name", "last_name", "pk"
+    )
+    if scope.team_ids is not None:
+        agents = agents.filter(teams__in=scope.team_ids).distinct()
+    return agents
+
+
+def agent_performance(*, filters: Filters, scope: Scope) -> list[dict[str, Any]]:
+    """Per agent: solved, median first response, CSAT, SLA compliance, workload vs capacity.
+
+    One grouped query per figure for all agents together (not one per agent).
+    """
+    group = ("assignee",)
+    solved = measure_compute("solved", filters=filters, scope=scope, group=group).by_key()
+    frt = measure_compute(
+        "first_response_median", filters=filters, scope=scope, group=group
+    ).by_key()
+    csat = measure_compute("csat", filters=filters, scope=scope, group=group).by_key()
+    sla: dict = {}
+    if measure_available(MEASURES["sla_compliance"]):
+        sla = measure_compute("sla_compliance", filters=filters, scope=scope, group=group).by_key()
+    open_now = workload(scope=scope, filters=filters)
+    capacity = survey_settings_get().agent_capacity or 1
+    rows = []
+    for agent in agents_in(scope):
+        key = (agent.pk,)
+        carrying = open_now.get(agent.pk, 0)
+        rows.append(
+            {
+                "agent": agent,
+                "solved": int(solved.get(key) or 0),
+                "first_response_median": frt.get(key),
+                "csat": csat.get(key),
+                "sla": sla.get(key),
+                "open": carrying,
+                "capacity": capacity,
+                "load": round(100 * carrying / capacity),
+            }
+        )
+    return rows
+
+
+def agent_numbers(*, user: User, days: int = 30) -> dict[str, Any]:
+    """The agent dashboard: my queue, my SLA risks, my numbers over ``days``."""
+    end = today()
+    mine = Filters.of(end - timedelta(days=days - 1), end, assignee=user.pk)
+    everyone = Scope(team_ids=None)  # an agent always sees their own numbers
+    numbers = [
+        {
+            "measure": MEASURES[key],
+            "value": measure_compute(key, filters=mine, scope=everyone).total,
+        }
+        for key in (
+            "solved",
+            "first_response_median",
+            "resolution_median",
+            "one_touch_rate",
+            "csat",
+        )
+    ]
+    queue = (
+        Ticket.objects.filter(
+            assignee=user, status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
+        )
+        .select_related("status", "priority", "requester")
+        .order_by("-updated_at", "-id")[:25]
+    )
+    return {"numbers": numbers, "queue": list(queue), "risks": sla_risks_for(user)}
+
+
+def sla_risks_for(user: User, limit: int = 10) -> list[Ticket]:
+    """My open tickets closest to (or past) their due time: the SLA due columns when the SLA
+    app provides them, else the ticket's own due date."""
+    from frontdesk.reporting import sources
+
+    soon = clock.now() + timedelta(hours=24)
+    base = Ticket.objects.filter(
+        assignee=user, status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
+    ).select_related("status", "priority")
+    due = sources.sla_due_column()
+    if due is not None:
+        return list(base.filter(**{f"{due}__lte": soon}).order_by(due)[:limit])
+    return list(base.filter(due_at__lte=soon).order_by("due_at")[:limit])
+
+
+def saved_reports_for(user: User) -> QuerySet[SavedReport]:
+    return SavedReport.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
+
+
+def saved_report_get_for(user: User, pk: int) -> SavedReport:
+    from django.http import Http404
+
+    report = saved_reports_for(user).filter(pk=pk).first()
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def csat_for_ticket(ticket: Ticket) -> CsatSurvey | None:
+    return CsatSurvey.objects.filter(ticket=ticket).first()
+
+
+def feedback_recent(*, scope: Scope, limit: int = 8) -> list[CsatSurvey]:
+    """The latest rated tickets with a comment, for the dashboard."""
+    surveys = CsatSurvey.objects.filter(answered_at__isnull=False).exclude(comment="")
+    if scope.team_ids is not None:
+        surveys = surveys.filter(ticket__team_id__in=scope.team_ids)
+    return list(surveys.select_related("ticket").order_by("-answered_at")[:limit])
+
+
+def range_from(days: int) -> tuple[date, date]:
+    end = today()
+    return end - timedelta(days=days - 1), end

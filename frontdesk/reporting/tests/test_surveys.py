@@ -1,0 +1,270 @@
+"""Customer feedback: the CSAT email on solve, signed one-click links, the portal prompt,
+one answer per ticket that can be changed for a while, NPS, and the feedback topic."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail, signing
+from django.urls import reverse
+
+from frontdesk.core import clock
+from frontdesk.core.models import OutboxEntry
+from frontdesk.reporting.models import CsatSurvey, NpsSurvey
+from frontdesk.reporting.surveys import (
+    CSAT_SALT,
+    csat_token,
+    nps_category,
+    nps_invite_due,
+    survey_settings_save,
+)
+from frontdesk.tickets.models import Status
+from frontdesk.tickets.services import ticket_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def solved_ticket(people, make_ticket, django_capture_on_commit_callbacks):
+    """Dana's ticket, solved by Alice; the outbox ran, so the survey email went out."""
+    ticket = make_ticket(subject="Printer on fire", team="l1")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(
+            ticket=ticket,
+            actor=people["alice"],
+            changes={"status": Status.objects.get(slug="solved")},
+        )
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _link_from_mail(message, label: str) -> str:
+    for line in message.body.splitlines():
+        if line.startswith(label):
+            return line.split(": ", 1)[1].strip()
+    raise AssertionError(f"no {label!r} link in {message.body}")
+
+
+def test_dana_is_asked_once_when_her_ticket_is_solved(
+    solved_ticket, people, django_capture_on_commit_callbacks
+):
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["dana@example.com"]
+    assert f"#{solved_ticket.number}" in mail.outbox[0].subject
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    assert survey.sent_at is not None and survey.recipient == people["dana"]
+    # Another change of the solved ticket sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=solved_ticket, actor=people["alice"], changes={"add_tags": ["vip"]})
+    assert len(mail.outbox) == 1
+
+
+def test_an_open_ticket_gets_no_survey(people, make_ticket, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_ticket()
+    assert CsatSurvey.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_one_click_from_the_email_records_the_rating(solved_ticket, client):
+    good = _link_from_mail(mail.outbox[0], "Good")
+    path = good.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path)
+    assert page.status_code == 200
+    # The page submits the chosen rating by itself; GET alone records nothing (mail
+    # scanners follow links).
+    assert b"data-autosubmit" in page.content
+    assert CsatSurvey.objects.get(ticket=solved_ticket).rating is None
+    token = path.split("/")[-2]
+    client.post(reverse("reporting:csat_answer", args=[token]), {"rating": "1", "comment": ""})
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    assert survey.rating == 1 and survey.positive is True and survey.answered_at
+
+
+def test_a_bad_rating_with_reason_and_comment_emits_feedback_received(solved_ticket, client):
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    url = reverse("reporting:csat_answer", args=[csat_token(survey)])
+    response = client.post(url, {"rating": "0", "reason": "It took too long", "comment": "Slow."})
+    assert response.status_code == 200
+    survey.refresh_from_db()
+    assert (survey.positive, survey.reason, survey.comment) == (False, "It took too long", "Slow.")
+    entry = OutboxEntry.objects.filter(topic="feedback.received").get()
+    assert entry.payload == {
+        "ticket_id": solved_ticket.pk,
+        "response_id": survey.pk,
+        "kind": "csat",
+    }
+
+
+def test_a_tampered_link_is_refused(solved_ticket, client):
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    token = csat_token(survey)
+    broken = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.get(reverse("reporting:csat_answer", args=[broken])).status_code == 404
+    assert (
+        client.post(reverse("reporting:csat_answer", args=[broken]), {"rating": "0"}).status_code
+        == 404
+    )
+    assert CsatSurvey.objects.get(pk=survey.pk).rating is None
+
+
+def test_a_link_cannot_be_reused_for_another_ticket(solved_ticket, people, make_ticket, client):
+    """Erik's survey token names his survey, ticket and himself: swapping the ticket id
+    (even with a valid signature of a different payload) answers nothing of Dana's."""
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    other = make_ticket(requester=people["erik"], subject="Another")
+    other_survey = CsatSurvey.objects.create(
+        ticket=other, recipient=people["erik"], scale="good_bad", created_at=clock.now()
+    )
+    # A token signed for Erik's ticket but naming Dana's survey: the ids disagree.
+    forged = signing.dumps({"s": survey.pk, "t": other.pk, "u": people["erik"].pk}, salt=CSAT_SALT)
+    assert (
+        client.post(reverse("reporting:csat_answer", args=[forged]), {"rating": "0"}).status_code
+        == 404
+    )
+    # A token of another kind (NPS salt) is not a CSAT token.
+    from frontdesk.reporting.surveys import NPS_SALT
+
+    wrong_salt = signing.dumps(
+        {"s": survey.pk, "t": solved_ticket.pk, "u": people["dana"].pk}, salt=NPS_SALT
+    )
+    assert (
+        client.post(
+            reverse("reporting:csat_answer", args=[wrong_salt]), {"rating": "0"}
+        ).status_code
+        == 404
+    )
+    assert CsatSurvey.objects.get(pk=survey.pk).rating is None
+    assert CsatSurvey.objects.get(pk=other_survey.pk).rating is None
+
+
+def test_a_rating_can_be_changed_within_the_window_only(solved_ticket, client):
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    url = reverse("reporting:csat_answer", args=[csat_token(survey)])
+    client.post(url, {"rating": "0"})
+    client.post(url, {"rating": "1", "comment": "They called me back."})
+    survey.refresh_from_db()
+    assert survey.rating == 1 and survey.changed_at is not None
+    assert CsatSurvey.objects.filter(ticket=solved_ticket).count() == 1
+    with time_machine.travel(clock.now() + timedelta(hours=73), tick=False):
+        page = client.post(url, {"rating": "0"})
+        assert b"can no longer be changed" in page.content
+    survey.refresh_from_db()
+    assert survey.rating == 1
+
+
+def test_an_old_link_expires(solved_ticket, client):
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    url = reverse("reporting:csat_answer", args=[csat_token(survey)])
+    with time_machine.travel(clock.now() + timedelta(days=31), tick=False):
+        assert client.get(url).status_code == 404
+
+
+def test_the_five_point_scale(people, make_ticket, client, django_capture_on_commit_callbacks):
+    survey_settings_save(csat_scale="five")
+    ticket = make_ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(
+            ticket=ticket,
+            actor=people["alice"],
+            changes={"status": Status.objects.get(slug="solved")},
+        )
+    assert "5 · Very good" in mail.outbox[0].body
+    survey = CsatSurvey.objects.get(ticket=ticket)
+    client.post(reverse("reporting:csat_answer", args=[csat_token(survey)]), {"rating": "4"})
+    survey.refresh_from_db()
+    assert survey.rating == 4 and survey.positive is True
+
+
+def test_dana_rates_from_the_portal_prompt(solved_ticket, people, client):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/portal/")
+    request.user = people["dana"]
+    html = Template("{% load reporting %}{% csat_prompt ticket %}").render(
+        Context({"request": request, "ticket": solved_ticket, "csrf_token": "x"})
+    )
+    assert "How did we do?" in html
+    client.force_login(people["dana"])
+    response = client.post(
+        reverse("reporting:csat_portal", args=[solved_ticket.number]),
+        {"rating": "1", "comment": "Thanks!", "next": "/portal/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert CsatSurvey.objects.get(ticket=solved_ticket).comment == "Thanks!"
+
+
+def test_erik_cannot_rate_danas_ticket(solved_ticket, people, client):
+    client.force_login(people["erik"])
+    response = client.post(
+        reverse("reporting:csat_portal", args=[solved_ticket.number]), {"rating": "0"}
+    )
+    assert response.status_code == 404
+    assert CsatSurvey.objects.get(ticket=solved_ticket).rating is None
+
+
+def test_the_rating_shows_on_the_ticket_for_agents(solved_ticket, people, client):
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    client.post(
+        reverse("reporting:csat_answer", args=[csat_token(survey)]),
+        {"rating": "0", "comment": "Too slow"},
+    )
+    client.force_login(people["alice"])
+    page = client.get(reverse("desk:ticket", args=[solved_ticket.number]))
+    assert b"Customer feedback" in page.content and b"Too slow" in page.content
+
+
+def test_nps_asks_served_contacts_once_per_period(solved_ticket, people, client):
+    survey_settings_save(nps_enabled=True, nps_interval_days=90, nps_sample_percent=100)
+    mail.outbox.clear()
+    assert nps_invite_due() == 1
+    assert nps_invite_due() == 0  # asked already this period
+    assert mail.outbox[0].to == ["dana@example.com"]
+    survey = NpsSurvey.objects.get(contact=people["dana"])
+    link = _link_from_mail(mail.outbox[0], "9")
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    client.post(path.split("?")[0], {"score": "9", "comment": "Great"})
+    survey.refresh_from_db()
+    assert survey.score == 9 and nps_category(survey.score) == "promoter"
+    assert OutboxEntry.objects.filter(topic="feedback.received", payload__kind="nps").exists()
+
+
+def test_nps_sampling_can_skip_everyone(solved_ticket):
+    survey_settings_save(nps_enabled=True, nps_sample_percent=0)
+    assert nps_invite_due() == 0
+
+
+def test_csat_and_nps_measures(people, make_ticket, settings):
+    from frontdesk.reporting.metrics import Filters, Scope, measure_compute, today
+    from frontdesk.reporting.surveys import csat_answer, csat_survey_ensure, nps_answer
+
+    solved = Status.objects.get(slug="solved")
+    ratings = [1, 1, 1, 0]
+    for rating in ratings:
+        ticket = make_ticket()
+        ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
+        ticket.refresh_from_db()
+        csat_answer(survey=csat_survey_ensure(ticket=ticket), rating=rating)
+    for n, score in enumerate([10, 9, 8, 3, 0]):
+        contact = people["dana"] if n == 0 else people["erik"]
+        nps = NpsSurvey.objects.create(
+            contact=contact,
+            organization_id=contact.organization_id,
+            period=n,
+            created_at=clock.now(),
+        )
+        nps_answer(survey=nps, score=score)
+    day = today()
+    week = Filters.of(day - timedelta(days=6), day)
+    assert measure_compute("csat", filters=week, scope=Scope()).total == pytest.approx(75.0)
+    assert measure_compute("csat_responses", filters=week, scope=Scope()).total == 4
+    # 2 promoters, 1 passive, 2 detractors of 5: (2 - 2) / 5.
+    assert measure_compute("nps", filters=week, scope=Scope()).total == pytest.approx(0.0)
+    by_org = measure_compute("nps", filters=week, scope=Scope(), group=("organization",)).by_key()
+    assert by_org == {
+        (people["acme"].pk,): pytest.approx(100.0),
+        (people["globex"].pk,): pytest.approx(-25.0),
+    }
