@@ -310,6 +310,7 @@ class ScanResult:
     tickets: int = 0
     warnings: int = 0
     breaches: int = 0
+    ticket_ids: list[int] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
 
 
@@ -391,6 +392,7 @@ def _scan_batch(now: datetime, batch_size: int, total: ScanResult) -> int:
         transaction.on_commit(lambda: _outbox_enqueue(entry_ids))
     _columns_bulk_write(columns)
     total.tickets += len(ids)
+    total.ticket_ids.extend(ids)
     total.warnings += sum(1 for e in events if e.kind == Trigger.WARNING)
     total.breaches += sum(1 for e in events if e.kind == Trigger.BREACH)
     return len(ids)
