@@ -6,6 +6,28 @@ class MailConfig(AppConfig):
     label = "mail"
 
     def ready(self) -> None:
-        from frontdesk.mail import handlers, tasks  # noqa: F401 - tasks register with Huey
+        from django.utils.translation import gettext_lazy as _
+
+        from frontdesk.desk.extensions import MessageExtra, SettingsLink, register
+        from frontdesk.mail import handlers, tasks, webhooks  # noqa: F401 - tasks register
+        from frontdesk.mail.selectors import message_mail_extras
 
         handlers.register()
+        webhooks.register()
+        register(
+            SettingsLink(
+                key="mail",
+                title=_("Mailboxes"),
+                url_name="mail:mailbox_list",
+                description=_("Support addresses, IMAP polling, failed and held mail."),
+                position=50,
+            )
+        )
+        register(
+            MessageExtra(
+                key="mail",
+                template="mail/_message_extra.html",
+                context=message_mail_extras,
+                position=50,
+            )
+        )

@@ -152,8 +152,8 @@ def notice_queue_too_large(*, inbound: InboundMail, parsed: ParsedMail) -> Outbo
 # --- building ---------------------------------------------------------------------------------
 
 
-def _thread_ids(ticket: Ticket, exclude: int) -> list[str]:
-    """Message-IDs of the thread so far, oldest first (for In-Reply-To and References)."""
+def _thread_ids(ticket: Ticket, exclude: int) -> tuple[str, list[str]]:
+    """(In-Reply-To, References): we answer the customer's latest mail, in the whole thread."""
     inbound = list(
         InboundMail.objects.filter(ticket_message__ticket=ticket)
         .order_by("received_at")
@@ -165,7 +165,9 @@ def _thread_ids(ticket: Ticket, exclude: int) -> list[str]:
         .order_by("created_at")
         .values_list("created_at", "message_id")[:50]
     )
-    return [msgid for _at, msgid in sorted(inbound + outbound)]
+    ids = [msgid for _at, msgid in sorted(inbound + outbound)]
+    answering = inbound[-1][1] if inbound else (ids[-1] if ids else "")
+    return answering, ids
 
 
 def _from(mailbox: Mailbox | None) -> str:
@@ -193,11 +195,11 @@ def outbound_build(outbound: OutboundMail) -> EmailMultiAlternatives:
         token = token_make(ticket_id=ticket.pk, email=requester.email)
         address = mailbox.address if mailbox else _default_address()
         reply_to = [reply_address(mailbox_address=address, token=token)]
-        ids = _thread_ids(ticket, exclude=outbound.pk)
-        if outbound.kind == OutboundKind.ACKNOWLEDGEMENT and outbound.inbound_id:
-            ids = [outbound.inbound.message_id] if outbound.inbound else ids
-        if ids:
-            headers["In-Reply-To"] = f"<{ids[-1]}>"
+        answering, ids = _thread_ids(ticket, exclude=outbound.pk)
+        if outbound.kind == OutboundKind.ACKNOWLEDGEMENT and outbound.inbound is not None:
+            answering, ids = outbound.inbound.message_id, [outbound.inbound.message_id]
+        if answering:
+            headers["In-Reply-To"] = f"<{answering}>"
             headers["References"] = " ".join(f"<{i}>" for i in ids[-10:])
         headers["X-Frontdesk-Ticket"] = str(ticket.number)
         context = _context(outbound, ticket, message, mailbox)
@@ -231,6 +233,7 @@ def outbound_build(outbound: OutboundMail) -> EmailMultiAlternatives:
             }
         text = render_to_string(f"mail/email/{template}.txt", context)
         html = render_to_string(f"mail/email/{template}.html", context)
+    headers["Content-Language"] = language
     mail = EmailMultiAlternatives(
         subject=" ".join(str(subject).split())[:250],
         body=text,

@@ -200,8 +200,29 @@ def inbound_process(inbound_id: int, *, force: bool = False) -> InboundMail | No
             state=InboundState.DEAD,
             error=f"{detail}\n\n{traceback.format_exc()[-4000:]}",
             processed_at=clock.now(),
+            **_headline(inbound_id),
         )
         return InboundMail.objects.filter(pk=inbound_id).first()
+
+
+def _headline(inbound_id: int) -> dict[str, str]:
+    """Sender and subject for the dead-letter list, read as simply as possible."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+
+    from frontdesk.mail.parse import header_text
+
+    try:
+        inbound = InboundMail.objects.get(pk=inbound_id)
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(
+            raw_read(inbound)[:HEADER_LIMIT]
+        )
+        return {
+            "sender": header_text(headers.get("From", ""))[:254],
+            "subject": header_text(headers.get("Subject", ""))[:250],
+        }
+    except Exception:  # noqa: BLE001 - the list shows what it can
+        return {}
 
 
 def _give_up_if_exhausted(inbound_id: int) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +30,7 @@ def mail_build(
     *,
     sender: str = "Dana Scully <dana@example.com>",
     to: str = "support@example.com",
+    cc: str | None = None,
     subject: str = "Printer is on fire",
     body: str = "Hello, the printer on floor 3 is on fire.",
     html: str | None = None,
@@ -41,6 +42,8 @@ def mail_build(
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id or make_msgid(domain="mail.example.com")

@@ -1,0 +1,145 @@
+"""Mail out through a real SMTP server: agent replies thread in the customer's mail client."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+
+from frontdesk.accounts.services import user_update
+from frontdesk.mail.models import OutboundKind, OutboundMail, OutboundState
+from frontdesk.tickets.attachments import IncomingFile
+from frontdesk.tickets.models import MessageKind
+from frontdesk.tickets.services import message_add, ticket_update
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"1" * 64
+
+
+def _parsed(captured):
+    return BytesParser(policy=policy.default).parsebytes(captured.data)
+
+
+def _reply(people, ticket, capture, **extra):
+    with capture(execute=True):
+        return message_add(
+            ticket=ticket, author=people["alice"], body_text="We are on our way.", **extra
+        )
+
+
+def test_agent_reply_reaches_the_customer_in_the_same_thread(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    inbound = deliver(cc="Dan Acme <dan@acme.example>")
+    ticket = inbound.ticket_message.ticket
+    smtp_server.messages.clear()
+
+    message = _reply(
+        people,
+        ticket,
+        django_capture_on_commit_callbacks,
+        attachments=[IncomingFile(name="map.png", content=PNG)],
+    )
+
+    assert len(smtp_server.messages) == 1
+    sent = smtp_server.messages[0]
+    assert sorted(sent.rcpt_tos) == ["dan@acme.example", "dana@example.com"]
+    mail = _parsed(sent)
+    outbound = OutboundMail.objects.get(ticket_message=message)
+    assert outbound.state == OutboundState.SENT and outbound.sent_at is not None
+    assert mail["Message-ID"] == f"<{outbound.message_id}>"
+    assert mail["In-Reply-To"] == f"<{inbound.message_id}>"
+    assert f"<{inbound.message_id}>" in mail["References"]
+    assert mail["From"] == "Example Support <support@example.com>"
+    assert mail["Reply-To"].startswith("support+") and mail["Reply-To"].endswith("@example.com")
+    assert mail["Auto-Submitted"] is None
+    assert f"[#{ticket.number}]" in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith("We are on our way.")
+    assert "The Example support team" in text
+    assert f"/portal/requests/{ticket.number}" in text or str(ticket.number) in text
+    assert "Hello, the printer on floor 3" in text  # the recent conversation
+    assert [p.get_filename() for p in mail.iter_attachments()] == ["map.png"]
+
+
+def test_customer_answer_to_our_reply_threads_back(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    ticket = deliver().ticket_message.ticket
+    smtp_server.messages.clear()
+    _reply(people, ticket, django_capture_on_commit_callbacks)
+    ours = _parsed(smtp_server.messages[0])
+
+    answer = deliver(
+        to=ours["Reply-To"],
+        subject="Re: " + ours["Subject"],
+        body="Thanks!",
+        headers={"In-Reply-To": ours["Message-ID"], "References": ours["Message-ID"]},
+    )
+
+    assert answer.reason == "token"
+    assert answer.ticket_message.ticket == ticket
+
+
+def test_reply_to_a_swedish_customer_is_in_swedish(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    ticket = deliver(sender="Erik Lind <erik@example.org>").ticket_message.ticket
+    ack = _parsed(smtp_server.messages[0])
+    assert ack["Content-Language"] == "sv"
+    smtp_server.messages.clear()
+
+    _reply(people, ticket, django_capture_on_commit_callbacks)
+
+    mail = _parsed(smtp_server.messages[0])
+    assert mail["Content-Language"] == "sv"
+    # The mail's wording comes from the Swedish catalog (translated with the release).
+
+
+def test_internal_notes_are_never_mailed(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    ticket = deliver().ticket_message.ticket
+    smtp_server.messages.clear()
+
+    _reply(people, ticket, django_capture_on_commit_callbacks, kind=MessageKind.NOTE)
+
+    assert smtp_server.messages == []
+    assert not OutboundMail.objects.filter(kind=OutboundKind.REPLY).exists()
+
+
+def test_refused_recipient_shows_failed_with_the_reason(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    ticket = deliver().ticket_message.ticket
+    smtp_server.refuse["dana@example.com"] = "550 5.1.1 No such user"
+
+    message = _reply(people, ticket, django_capture_on_commit_callbacks)
+
+    outbound = OutboundMail.objects.get(ticket_message=message)
+    assert outbound.state == OutboundState.FAILED
+    assert "No such user" in outbound.last_error
+
+
+def test_temporary_failure_is_retried_later(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    ticket = deliver().ticket_message.ticket
+    smtp_server.refuse["dana@example.com"] = "451 4.3.0 Try again later"
+
+    message = _reply(people, ticket, django_capture_on_commit_callbacks)
+
+    outbound = OutboundMail.objects.get(ticket_message=message)
+    assert outbound.state == OutboundState.QUEUED
+    assert outbound.attempts == 1 and outbound.next_attempt_at is not None
+    assert "Try again later" in outbound.last_error
+
+
+def test_agent_reply_on_a_portal_ticket_is_mailed_to_the_requester(
+    people, make_ticket, smtp_server, django_capture_on_commit_callbacks
+):
+    ticket = make_ticket()
+    user_update(user=people["dana"], language="sv")
+    ticket_update(ticket=ticket, actor=people["alice"], changes={"language": "sv"})
+
+    _reply(people, ticket, django_capture_on_commit_callbacks)
+
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["dana@example.com"]]
