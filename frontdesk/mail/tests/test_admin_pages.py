@@ -106,7 +106,7 @@ def test_agent_sees_delivery_state_sender_warning_and_the_original(
 ):
     inbound = deliver(
         headers={
-            "Authentication-Results": "mx.example.com; dkim=none; dmarc=fail header.from=example.com"
+            "Authentication-Results": "mx.example.com; dkim=none; dmarc=fail header.from=x.com"
         }
     )
     ticket = inbound.ticket_message.ticket
