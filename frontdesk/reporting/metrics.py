@@ -15,7 +15,9 @@ and live queries agree whoever is looking).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -610,11 +612,37 @@ def rollup_plan(
             continue
         if table == "tags" and "tag" not in wanted:
             continue
-        covered = RollupDay.objects.filter(day__gte=filters.start, day__lte=last).count()
-        if covered == (last - filters.start).days + 1:
+        if _covered(filters.start, last):
             return table, last
         return None
     return None
+
+
+# One page asks about the same range for many measures: within ``coverage_memo()`` the
+# rollup coverage of a range is looked up once.
+_coverage: ContextVar[dict[tuple[date, date], bool] | None] = ContextVar(
+    "reporting_coverage", default=None
+)
+
+
+@contextmanager
+def coverage_memo() -> Iterator[None]:
+    token = _coverage.set({})
+    try:
+        yield
+    finally:
+        _coverage.reset(token)
+
+
+def _covered(start: date, last: date) -> bool:
+    memo = _coverage.get()
+    if memo is not None and (start, last) in memo:
+        return memo[(start, last)]
+    count = RollupDay.objects.filter(day__gte=start, day__lte=last).count()
+    covered = count == (last - start).days + 1
+    if memo is not None:
+        memo[(start, last)] = covered
+    return covered
 
 
 # --- feedback (CSAT, NPS) ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from frontdesk.reporting.metrics import (
     Result,
     Scope,
     backlog_by_age,
+    coverage_memo,
     filter_q,
     first_response_histogram,
     measure_available,
@@ -58,6 +59,11 @@ def _value(result: Result) -> float | None:
 
 def dashboard_data(*, filters: Filters, scope: Scope) -> dict[str, Any]:
     """Everything the supervisor dashboard draws for a range: KPIs, charts, agents."""
+    with coverage_memo():
+        return _dashboard_data(filters, scope)
+
+
+def _dashboard_data(filters: Filters, scope: Scope) -> dict[str, Any]:
     period = _period(filters)
     created = measure_compute("created", filters=filters, scope=scope, group=(period,))
     solved = measure_compute("solved", filters=filters, scope=scope, group=(period,))

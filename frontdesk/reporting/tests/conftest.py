@@ -2,11 +2,11 @@
 
 Clock: Monday 2 March 2026, Europe/Stockholm (UTC+1). Times below are local.
 
-- T1 (L1, portal, Dana): created Mon 09:00; Alice replies 10:00; T4 is merged into it at
-  11:30; Alice solves it 12:00.          FRT 1 h, resolution 3 h, 1 reply, one-touch.
-- T2 (L1, email, Dana): created Mon 09:30; Alice replies 13:30; Dana writes Tue 10:00;
+- T1 (L1, portal, Dana, assigned to Alice): created Mon 09:00; Alice replies 10:00; T4 is
+  merged into it at 11:30; Alice solves it 12:00.   FRT 1 h, resolution 3 h, 1 reply, one-touch.
+- T2 (L1, email, Dana, Alice's): created Mon 09:30; Alice replies 13:30; Dana writes Tue 10:00;
   Alice replies and solves Tue 11:00.    FRT 4 h, NRT 1 h, resolution 25.5 h, 2 replies.
-- T3 (L2, portal, Erik): created Mon 10:00; Carol replies 10:30 and solves 11:00; Erik
+- T3 (L2, portal, Erik, Carol's): created Mon 10:00; Carol replies 10:30 and solves 11:00; Erik
   writes Tue 09:00 (reopens it); Carol replies 09:30; solves Wed 10:00.
                                           FRT 30 min, NRT 30 min, resolution 48 h, reopened.
 - T4 (L1, portal, Dana): created Mon 11:00, merged into T1 at 11:30 (closed, not a solve).
@@ -38,11 +38,13 @@ def desk_week(people, make_ticket):
         return time_machine.travel(local(day, hour, minute), tick=False)
 
     with at(2, 9):
-        t1 = make_ticket(subject="VPN down", team="l1", channel=Channel.PORTAL)
+        t1 = make_ticket(subject="VPN down", team="l1", channel=Channel.PORTAL, assignee=alice)
     with at(2, 9, 30):
-        t2 = make_ticket(subject="Invoice wrong", team="l1", channel=Channel.EMAIL)
+        t2 = make_ticket(subject="Invoice wrong", team="l1", channel=Channel.EMAIL, assignee=alice)
     with at(2, 10):
-        t3 = make_ticket(requester=erik, subject="Printer", team="l2", channel=Channel.PORTAL)
+        t3 = make_ticket(
+            requester=erik, subject="Printer", team="l2", channel=Channel.PORTAL, assignee=carol
+        )
     with at(2, 10):
         message_add(ticket=t1, author=alice, body_text="Looking into it.")
     with at(2, 10, 30):

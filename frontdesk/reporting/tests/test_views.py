@@ -1,0 +1,266 @@
+"""The reporting pages as people use them: dashboards, builder, saved reports, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from frontdesk.reporting.exports import Table, cell_safe, table_csv, table_xlsx
+from frontdesk.reporting.models import SavedReport
+from frontdesk.reporting.services import reports_send_due, schedule_next
+
+pytestmark = pytest.mark.django_db
+
+
+def _chart(page, name: str) -> dict:
+    html = page.content.decode()
+    start = html.index(f'id="{name}"')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_sam_sees_the_whole_desk_on_the_dashboard(desk_week, after_week, people, client):
+    client.force_login(people["sam"])
+    page = client.get(reverse("reporting:dashboard"), {"start": "2026-03-02", "end": "2026-03-06"})
+    assert page.status_code == 200
+    volume = _chart(page, "data-volume")
+    assert volume["labels"][:3] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+    assert volume["datasets"][0]["data"][:3] == [4, 1, 0]  # created
+    assert volume["datasets"][1]["data"][:3] == [1, 1, 1]  # solved
+    assert sum(_chart(page, "data-first-response")["datasets"][0]["data"]) == 3
+    assert sum(_chart(page, "data-backlog")["datasets"][0]["data"]) == 1
+    assert "Carol" in page.content.decode()  # the agents table lists every team
+
+
+def test_alice_sees_only_her_teams_figures(desk_week, after_week, people, client):
+    client.force_login(people["alice"])
+    page = client.get(reverse("reporting:dashboard"), {"start": "2026-03-02", "end": "2026-03-06"})
+    volume = _chart(page, "data-volume")
+    assert volume["datasets"][1]["data"][:3] == [1, 1, 0]  # Carol's L2 solve is not hers
+    assert "Carol" not in page.content.decode()
+    # Asking for another team's figures gives nothing rather than the other team's numbers.
+    page = client.get(
+        reverse("reporting:dashboard"),
+        {"start": "2026-03-02", "end": "2026-03-06", "team": people["l2"].pk},
+    )
+    assert sum(_chart(page, "data-volume")["datasets"][0]["data"]) == 0
+
+
+def test_a_filter_changes_the_dashboard(desk_week, after_week, people, client):
+    client.force_login(people["sam"])
+    page = client.get(
+        reverse("reporting:dashboard"),
+        {"start": "2026-03-02", "end": "2026-03-06", "channel": "email"},
+    )
+    assert _chart(page, "data-volume")["datasets"][0]["data"][:2] == [1, 1]
+
+
+def test_the_dashboard_runs_a_fixed_number_of_queries(
+    desk_week, after_week, people, client, django_assert_max_num_queries
+):
+    client.force_login(people["sam"])
+    client.get(reverse("reporting:dashboard"))  # warm caches (content types, settings row)
+    # Session, user, filter choices (3), sidebar views, CSAT settings, recent comments; then
+    # one aggregate per figure, the same whatever the number of tickets or agents.
+    with django_assert_max_num_queries(31):
+        client.get(reverse("reporting:dashboard"), {"days": 90})
+    with django_assert_max_num_queries(12):
+        client.get(reverse("reporting:live"))
+
+
+def test_live_counters_compare_today_with_last_week(people, make_ticket, client):
+    make_ticket()
+    make_ticket()
+    client.force_login(people["sam"])
+    page = client.get(reverse("reporting:live"))
+    assert b'data-counter="created">2<' in page.content
+    assert b'data-counter="open">2<' in page.content
+
+
+def test_alice_sees_her_own_numbers(desk_week, after_week, people, client):
+    client.force_login(people["alice"])
+    page = client.get(reverse("reporting:agent"))
+    assert page.status_code == 200
+    assert "My queue" in page.content.decode()
+
+
+def test_builder_groups_by_two_dimensions(desk_week, after_week, people, client):
+    client.force_login(people["sam"])
+    page = client.get(
+        reverse("reporting:builder"),
+        {
+            "measure": "created",
+            "group1": "day",
+            "group2": "channel",
+            "start": "2026-03-02",
+            "end": "2026-03-06",
+        },
+    )
+    assert page.status_code == 200
+    chart = _chart(page, "data-report")
+    by_label = {d["label"]: d["data"][:2] for d in chart["datasets"]}
+    assert by_label == {"Portal": [3, 0], "Email": [1, 1]}
+
+
+def test_builder_explains_an_impossible_grouping(people, client):
+    client.force_login(people["sam"])
+    page = client.get(reverse("reporting:builder"), {"measure": "nps", "group1": "team"})
+    assert "cannot be grouped by Team" in page.content.decode()
+
+
+def test_alice_saves_and_shares_a_report_carol_sees_her_own_figures(
+    desk_week, after_week, people, client
+):
+    client.force_login(people["alice"])
+    response = client.post(
+        reverse("reporting:report_save"),
+        {
+            "measure": "solved",
+            "group1": "team",
+            "start": "2026-03-02",
+            "end": "2026-03-06",
+            "chart": "table",
+            "name": "Solved per team",
+            "shared": "on",
+        },
+    )
+    report = SavedReport.objects.get()
+    assert response["Location"] == reverse("reporting:report", args=[report.pk])
+    assert report.owner == people["alice"] and report.shared
+    client.force_login(people["carol"])
+    page = client.get(reverse("reporting:report", args=[report.pk]))
+    assert page.status_code == 200
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    reverse("reporting:report_export", args=[report.pk, "csv"])
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows == [["Team", "Tickets solved"], ["L2", "1"]]
+    # Carol may read it but not change or delete it.
+    assert client.post(reverse("reporting:report_delete", args=[report.pk])).status_code == 403
+
+
+def test_an_unshared_report_is_private(people, client):
+    report = SavedReport.objects.create(
+        name="Mine",
+        owner=people["alice"],
+        spec={"measure": "created"},
+        created_at=date(2026, 1, 1),
+        updated_at=date(2026, 1, 1),
+    )
+    client.force_login(people["sam"])
+    assert client.get(reverse("reporting:report", args=[report.pk])).status_code == 404
+
+
+def test_export_is_safe_against_formula_injection(people, make_ticket, client):
+    assert cell_safe('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
+    for bad in ("+1", "-1+2", "@SUM(A1)", "\tx", "\rx"):
+        assert cell_safe(bad).startswith("'")
+    assert cell_safe(-5) == -5 and cell_safe("Acme") == "Acme"
+    table = Table(title="T", headers=["Name", "n"], rows=[["=cmd|' /C calc'!A0", 3]])
+    assert "'=cmd" in table_csv(table).decode("utf-8-sig")
+    with zipfile.ZipFile(io.BytesIO(table_xlsx(table))) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "'=cmd" in sheet and "<f>" not in sheet and "<v>3</v>" in sheet
+    # End to end: an organization named like a formula comes out quoted.
+    from frontdesk.customers.models import Organization
+
+    org = Organization.objects.create(name="=1+2")
+    people["dana"].organization = org
+    people["dana"].save()
+    make_ticket()
+    client.force_login(people["sam"])
+    response = client.get(
+        reverse("reporting:export", args=["csv"]),
+        {"measure": "created", "group1": "organization", "days": 7},
+    )
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "'=1+2" in response.content.decode("utf-8-sig")
+    xlsx = client.get(
+        reverse("reporting:export", args=["xlsx"]),
+        {"measure": "created", "group1": "organization", "days": 7},
+    )
+    with zipfile.ZipFile(io.BytesIO(xlsx.content)) as book:
+        assert "'=1+2" in book.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_agents_table_exports(desk_week, after_week, people, client):
+    client.force_login(people["sam"])
+    response = client.get(
+        reverse("reporting:agents_export", args=["csv"]),
+        {"start": "2026-03-02", "end": "2026-03-06"},
+    )
+    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))}
+    assert rows["Alice Agent"][1] == "2" and rows["Carol Outside"][1] == "1"
+
+
+def test_a_weekly_report_is_emailed_with_its_csv(desk_week, after_week, people):
+    import time_machine
+
+    from frontdesk.reporting.reports import spec_parse
+    from frontdesk.reporting.services import saved_report_save
+
+    report = saved_report_save(
+        report=None,
+        owner=people["sam"],
+        spec=spec_parse({"measure": "created", "group": ["team"], "days": 7}),
+        name="Weekly created",
+        shared=False,
+        schedule="weekly",
+        recipients="boss@example.com",
+    )
+    # Friday noon: next Monday 06:00 local.
+    assert report.next_run_at == schedule_next("weekly", after=report.created_at)
+    assert report.next_run_at == datetime(2026, 3, 9, 5, 0, tzinfo=UTC)
+    assert reports_send_due() == 0
+    with time_machine.travel(report.next_run_at, tick=False):
+        assert reports_send_due() == 1
+        assert reports_send_due() == 0  # claimed: sent once
+    sent = mail.outbox[-1]
+    assert sent.to == ["boss@example.com"]
+    name, content, mimetype = sent.attachments[0]
+    assert name.endswith(".csv") and mimetype == "text/csv"
+    text = content if isinstance(content, str) else content.decode("utf-8-sig")
+    assert "Team,Tickets created" in text
+
+
+def test_admin_changes_survey_settings(people, client):
+    client.force_login(people["ada"])
+    response = client.post(
+        reverse("reporting:survey_settings"),
+        {
+            "csat_enabled": "on",
+            "csat_scale": "five",
+            "reasons": "Slow\nUnclear\n",
+            "csat_change_hours": "24",
+            "nps_interval_days": "90",
+            "nps_sample_percent": "50",
+            "agent_capacity": "20",
+        },
+    )
+    assert response.status_code == 302
+    from frontdesk.reporting.surveys import survey_settings_get
+
+    saved = survey_settings_get()
+    assert (saved.csat_scale, saved.csat_reasons, saved.nps_sample_percent) == (
+        "five",
+        ["Slow", "Unclear"],
+        50,
+    )
+
+
+def test_reports_link_in_the_workspace(people, client):
+    client.force_login(people["alice"])
+    page = client.get(reverse("reporting:builder"))
+    assert f'href="{reverse("reporting:dashboard")}"' in page.content.decode()
