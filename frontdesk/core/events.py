@@ -14,6 +14,7 @@ from typing import Any
 Handler = Callable[[dict[str, Any]], None]
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)
+_local: dict[str, list[Handler]] = defaultdict(list)
 
 
 def subscribe(topic: str, handler: Handler) -> None:
@@ -23,3 +24,17 @@ def subscribe(topic: str, handler: Handler) -> None:
 
 def handlers_for(topic: str) -> list[Handler]:
     return list(_handlers.get(topic, ()))
+
+
+def subscribe_local(topic: str, handler: Handler) -> None:
+    """React in the process that made the change, right after its commit, best effort.
+
+    For things that may be lost without harm (live pushes to open browsers); durable
+    reactions subscribe with ``subscribe`` and run from the outbox.
+    """
+    if handler not in _local[topic]:
+        _local[topic].append(handler)
+
+
+def local_handlers_for(topic: str) -> list[Handler]:
+    return list(_local.get(topic, ()))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import connection, transaction
 
+from frontdesk.core import events
 from frontdesk.core.models import Counter, OutboxEntry
+
+logger = logging.getLogger(__name__)
 
 
 def counter_next(*, name: str) -> int:
@@ -36,6 +40,11 @@ def outbox_add(*, topic: str, payload: dict[str, Any]) -> OutboxEntry:
         from frontdesk.core.tasks import outbox_process
 
         outbox_process(entry.pk)
+        for handler in events.local_handlers_for(topic):
+            try:
+                handler(dict(payload))
+            except Exception:  # best effort: the durable reactions run from the outbox
+                logger.exception("local handler for %s failed", topic)
 
     transaction.on_commit(enqueue)
     return entry

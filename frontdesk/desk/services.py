@@ -16,8 +16,11 @@ def ticket_mark_seen(*, user: User, ticket: Ticket) -> None:
     TicketSeen.objects.update_or_create(user=user, ticket=ticket, defaults={"seen_at": clock.now()})
 
 
-def presence_touch(*, user: User, ticket: Ticket, replying: bool) -> list[dict[str, object]]:
-    """Record that ``user`` is on the ticket; return the others there in the last 40 s.
+def presence_touch(
+    *, user: User, ticket: Ticket, replying: bool
+) -> tuple[list[dict[str, object]], bool]:
+    """Record that ``user`` is on the ticket; return the others there in the last 40 s and
+    whether this user's own state is news (just arrived, or started/stopped replying).
 
     Kept in the cache (Redis when scaled out) so every web process sees every agent.
     """
@@ -26,6 +29,8 @@ def presence_touch(*, user: User, ticket: Ticket, replying: bool) -> list[dict[s
     entries = {
         uid: e for uid, e in (cache.get(key) or {}).items() if now - e["at"] < PRESENCE_SECONDS
     }
+    before = entries.get(user.pk)
     entries[user.pk] = {"name": user.display_name, "replying": replying, "at": now}
     cache.set(key, entries, PRESENCE_SECONDS * 2)
-    return [e for uid, e in entries.items() if uid != user.pk]
+    news = before is None or before["replying"] != replying
+    return [e for uid, e in entries.items() if uid != user.pk], news

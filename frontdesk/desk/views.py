@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import customer_get_or_create
+from frontdesk.desk import live
 from frontdesk.desk.extensions import ticket_extensions
 from frontdesk.desk.forms import BulkForm, NewTicketForm, PropertiesForm, ReplyForm, ViewForm
 from frontdesk.desk.models import TicketSeen
@@ -455,9 +456,12 @@ def macro_preview(request: HttpRequest, number: int) -> HttpResponse:
 def presence(request: HttpRequest, number: int) -> HttpResponse:
     """htmx heartbeat: say we are here (and whether replying); see who else is."""
     ticket = ticket_get_for(request.user, number)
-    others = presence_touch(
+    others, news = presence_touch(
         user=request.user, ticket=ticket, replying=request.POST.get("replying") == "1"
     )
+    if news:
+        # Others on the ticket learn at once instead of at their next heartbeat.
+        live.push_ticket(ticket.pk, {"event": "presence.changed"})
     # ticket_get_for just read the current version; a newer one than the page shows means
     # someone changed the ticket since it was loaded (and it is not "seen" yet).
     loaded = request.POST.get("version", "")

@@ -1,0 +1,45 @@
+"""Live pushes to open agent pages over the websocket (Django Channels).
+
+Pages connect to ``/ws/desk/`` (``consumers.DeskConsumer``). What is pushed is only a hint
+("ticket 42 changed", "queues changed", "someone started replying"); the page then asks the
+server for the new state through the same permission-checked views it polls, so a push
+never carries data a viewer may not see. Pushes are best effort: pages also poll, so a lost
+push (a change made in a job worker on the in-memory channel layer, which does not cross
+processes; use Redis to scale out) only delays an update.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+AGENTS_GROUP = "desk-agents"
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"desk-ticket-{int(ticket_id)}"
+
+
+def push(group: str, data: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "live.event", "data": data})
+    except Exception:  # best effort: pages poll as well
+        logger.exception("live push to %s failed", group)
+
+
+def push_ticket(ticket_id: int, data: dict[str, Any]) -> None:
+    push(ticket_group(ticket_id), {**data, "ticket_id": int(ticket_id)})
+
+
+def on_ticket_changed(payload: dict[str, Any]) -> None:
+    """A ticket changed: its open pages re-check, every agent's queue counts refresh."""
+    push_ticket(payload["ticket_id"], {"event": "ticket.changed"})
+    push(AGENTS_GROUP, {"event": "queues.changed"})
