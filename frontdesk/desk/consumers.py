@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
-from frontdesk.desk.live import AGENTS_GROUP, ticket_group
+from frontdesk.desk.live import AGENTS_GROUP, ticket_group, user_group
 from frontdesk.tickets.selectors import ticket_get_for
 
 # Close codes (4000-4999 are the application's): not signed in as an agent.
@@ -24,12 +24,14 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.watching: str | None = None
         await self.channel_layer.group_add(AGENTS_GROUP, self.channel_name)
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return
         await self.channel_layer.group_discard(AGENTS_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
         if self.watching:
             await self.channel_layer.group_discard(self.watching, self.channel_name)
 

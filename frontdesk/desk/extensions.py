@@ -40,11 +40,15 @@ def _none(ticket: Ticket, user: User) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NavLink:
+    """A top-bar link; with ``template`` the app renders it itself (e.g. a bell with a count,
+    given ``link`` and ``user``)."""
+
     key: str
     title: Any
     url_name: str
     visible: Callable[[User], bool] = _always
     position: int = 100
+    template: str = ""
 
 
 @dataclass(frozen=True)

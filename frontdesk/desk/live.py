@@ -25,6 +25,11 @@ def ticket_group(ticket_id: int) -> str:
     return f"desk-ticket-{int(ticket_id)}"
 
 
+def user_group(user_id: int) -> str:
+    """Every open workspace page of one agent (e.g. "you have a new notification")."""
+    return f"desk-user-{int(user_id)}"
+
+
 def push(group: str, data: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -33,6 +38,10 @@ def push(group: str, data: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group, {"type": "live.event", "data": data})
     except Exception:  # best effort: pages poll as well
         logger.exception("live push to %s failed", group)
+
+
+def push_user(user_id: int, data: dict[str, Any]) -> None:
+    push(user_group(user_id), data)
 
 
 def push_ticket(ticket_id: int, data: dict[str, Any]) -> None:

@@ -120,6 +120,21 @@ def test_an_agent_arriving_on_a_ticket_is_announced_once(people, make_ticket):
     async_to_sync(scenario)()
 
 
+def test_a_push_to_one_agent_reaches_only_that_agent(people):
+    from frontdesk.desk import live
+
+    async def scenario() -> None:
+        alice = await Socket(people["alice"]).connect()
+        bob = await Socket(people["bob"]).connect()
+        await sync_to_async(live.push_user)(people["alice"].pk, {"event": "notification"})
+        assert await alice.events() == [{"event": "notification"}]
+        assert await bob.events() == []
+        await alice.close()
+        await bob.close()
+
+    async_to_sync(scenario)()
+
+
 def test_a_malformed_message_gets_an_error_not_a_crash(people):
     async def scenario() -> None:
         socket = await Socket(people["alice"]).connect()
