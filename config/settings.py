@@ -127,6 +127,8 @@ INSTALLED_APPS = [
     "frontdesk.knowledge",
     "frontdesk.community",
     "frontdesk.reporting",
+    "frontdesk.automation",
+    "frontdesk.notifications",
     "frontdesk.portal",
     "frontdesk.desk",
     "frontdesk.api",

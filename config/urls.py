@@ -16,6 +16,8 @@ urlpatterns = [
     path("kb/", include("frontdesk.knowledge.urls")),
     path("community/", include("frontdesk.community.urls")),
     path("reports/", include("frontdesk.reporting.urls")),
+    path("automation/", include("frontdesk.automation.urls")),
+    path("notifications/", include("frontdesk.notifications.urls")),
     path(
         "attachments/<int:attachment_id>/<str:filename>",
         ticket_views.attachment_download,
