@@ -84,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **data,
             "form": form,
             "filters": filters,
-            "query": _filter_query(spec),
+            "filter_query": _filter_query(spec),
             "counters": selectors.live_counters(filters=filters, scope=scope),
             "feedback": selectors.feedback_recent(scope=scope),
             "scoped": scope.team_ids is not None,
@@ -103,7 +103,7 @@ def live(request: HttpRequest) -> HttpResponse:
         "reporting/_live.html",
         {
             "counters": selectors.live_counters(filters=filters, scope=scope),
-            "query": request.GET.urlencode(),
+            "filter_query": request.GET.urlencode(),
         },
     )
 
@@ -135,7 +135,7 @@ def _run(spec: ReportSpec, request: HttpRequest) -> dict[str, Any]:
         "spec": spec,
         "start": start,
         "end": end,
-        "query": urlencode(spec.to_query()),
+        "filter_query": urlencode(spec.to_query()),
     }
 
 
