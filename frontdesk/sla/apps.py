@@ -7,6 +7,7 @@ class SlaConfig(AppConfig):
     verbose_name = "SLA"
 
     def ready(self) -> None:
-        from frontdesk.sla import handlers, tasks  # noqa: F401 - tasks register with Huey
+        from frontdesk.sla import desk, handlers, tasks  # noqa: F401 - tasks register with Huey
 
         handlers.register()
+        desk.register_all()

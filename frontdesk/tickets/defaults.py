@@ -52,6 +52,13 @@ MATRIX = {
 }
 
 OPEN = ["new", "open", "pending", "on_hold"]
+# Open tickets whose next SLA target is due within two hours or overdue, most urgent first.
+BREACHING_SOON = (
+    gettext_noop("Breaching soon"),
+    "breaching-soon",
+    {"status_category": OPEN, "sla_due_within": 120},
+    "sla_due_at",
+)
 VIEWS = [
     # name, key, filters, sort
     (
@@ -80,6 +87,7 @@ VIEWS = [
         {"status_category": ["solved"], "updated_within_days": 7},
         "-updated_at",
     ),
+    BREACHING_SOON,
 ]
 
 
@@ -134,3 +142,21 @@ def defaults_install(apps) -> None:  # type: ignore[no-untyped-def]
                 owner=None,
                 defaults={"name": name, "filters": filters, "sort": sort, "position": position},
             )
+
+
+def breaching_soon_install(apps) -> None:  # type: ignore[no-untyped-def]
+    """Add the shared "Breaching soon" view to a desk that has its views already."""
+    view_model = apps.get_model("tickets", "SavedView")
+    if not view_model.objects.filter(owner__isnull=True).exists():
+        return  # defaults_install creates it with the others
+    name, key, filters, sort = BREACHING_SOON
+    if not view_model.objects.filter(owner__isnull=True, key=key).exists():
+        last = view_model.objects.filter(owner__isnull=True).order_by("-position").first()
+        view_model.objects.create(
+            key=key,
+            owner=None,
+            name=name,
+            filters=filters,
+            sort=sort,
+            position=(last.position + 1) if last else 0,
+        )

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -31,7 +32,12 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "created_at": (("created_at", False), ("id", False)),
     "-number": (("number", True),),
     "number": (("number", False),),
+    # Next SLA target due first (overdue at the top); tickets without a running target last.
+    "sla_due_at": (("sla_due_at", False), ("id", False)),
 }
+# Sort columns that may be NULL. A NULL sorts after every value in ascending order (before
+# them in descending order), on both databases, and the keyset cursor carries it as null.
+NULLABLE_SORT_FIELDS = frozenset({"sla_due_at"})
 
 LIST_FILTER_KEYS = ("status_category", "priority", "ticket_type", "channel")
 
@@ -77,6 +83,12 @@ def filters_clean(raw: Mapping[str, Any]) -> dict[str, Any]:
                 errors[key] = [_("Use a number of days.")]
         elif key == "tag":
             clean[key] = str(value).strip().lower()
+        elif key == "sla_due_within":
+            # Minutes: the next SLA target is due within this long, or already overdue.
+            if str(value).isdigit():
+                clean[key] = int(value)
+            else:
+                errors[key] = [_("Use a number of minutes.")]
         else:
             errors[key] = [_("Unknown filter.")]
     if errors:
@@ -121,6 +133,8 @@ def filters_q(filters: Mapping[str, Any], *, user: User) -> Q:
         q &= Q(tags__name=filters["tag"])
     if filters.get("updated_within_days"):
         q &= Q(updated_at__gte=clock.now() - timedelta(days=filters["updated_within_days"]))
+    if filters.get("sla_due_within") is not None:
+        q &= Q(sla_due_at__lte=clock.now() + timedelta(minutes=filters["sla_due_within"]))
     return q
 
 
@@ -143,6 +157,12 @@ def _open_only(filters: Mapping[str, Any]) -> bool:
     return bool(categories) and set(categories) <= {str(c) for c in OPEN_CATEGORIES}
 
 
+def _counted_together(filters: Mapping[str, Any]) -> bool:
+    # An SLA filter reads a column outside the open-tickets index and would turn the shared
+    # index-only pass into a heap scan; such a view gets its own range scan on the SLA index.
+    return _open_only(filters) and "sla_due_within" not in filters
+
+
 def view_counts(views: list[SavedView], *, user: User) -> dict[int, int]:
     """Live counts for the sidebar.
 
@@ -151,7 +171,7 @@ def view_counts(views: list[SavedView], *, user: User) -> dict[int, int]:
     view gets its own indexed count.
     """
     counts: dict[int, int] = {}
-    together = [v for v in views if _open_only(v.filters)]
+    together = [v for v in views if _counted_together(v.filters)]
     if together:
         base = ticket_list_for(user).filter(status_category__in=OPEN_CATEGORIES)
         totals = base.aggregate(
@@ -175,17 +195,15 @@ def view_neighbours(
     queryset = view_queryset(view, user=user)
     fields = SORTS.get(view.sort) or SORTS["-updated_at"]
     values = [getattr(ticket, name) for name, _desc in fields]
-    order = [("-" if desc else "") + name for name, desc in fields]
-    reverse_order = [name if desc else "-" + name for name, desc in fields]
     following = (
         queryset.filter(after_q(fields, values, reverse=False))
-        .order_by(*order)
+        .order_by(*order_by(fields))
         .values_list("number", flat=True)
         .first()
     )
     previous = (
         queryset.filter(after_q(fields, values, reverse=True))
-        .order_by(*reverse_order)
+        .order_by(*order_by(fields, reverse=True))
         .values_list("number", flat=True)
         .first()
     )
@@ -213,7 +231,9 @@ def _cursor_decode(cursor: str, fields: tuple[tuple[str, bool], ...]) -> list[An
         raise ValidationError({"cursor": [_("This page link is not valid.")]})
     decoded = []
     for (name, _desc), value in zip(fields, values, strict=True):
-        if name.endswith("_at"):
+        if value is None and name in NULLABLE_SORT_FIELDS:
+            decoded.append(None)
+        elif name.endswith("_at"):
             parsed = parse_datetime(value) if isinstance(value, str) else None
             if parsed is None:
                 raise ValidationError({"cursor": [_("This page link is not valid.")]})
@@ -225,14 +245,43 @@ def _cursor_decode(cursor: str, fields: tuple[tuple[str, bool], ...]) -> list[An
     return decoded
 
 
+def order_by(fields: tuple[tuple[str, bool], ...], *, reverse: bool = False) -> list[Any]:
+    """``order_by`` arguments for a sort (read backwards when ``reverse``)."""
+    out: list[Any] = []
+    for name, descending in fields:
+        down = descending != reverse
+        if name in NULLABLE_SORT_FIELDS:
+            out.append(
+                OrderBy(F(name), descending=True, nulls_first=True)
+                if down
+                else OrderBy(F(name), nulls_last=True)
+            )
+        else:
+            out.append(("-" if down else "") + name)
+    return out
+
+
+def _beyond(name: str, value: Any, going_down: bool) -> Q | None:
+    """Rows whose ``name`` comes strictly after ``value`` (NULL counts as the largest)."""
+    nullable = name in NULLABLE_SORT_FIELDS
+    if value is None:
+        return Q(**{f"{name}__isnull": False}) if going_down else None
+    if going_down:
+        return Q(**{f"{name}__lt": value})
+    step = Q(**{f"{name}__gt": value})
+    return step | Q(**{f"{name}__isnull": True}) if nullable else step
+
+
 def after_q(fields: tuple[tuple[str, bool], ...], values: list[Any], *, reverse: bool) -> Q:
     """Rows strictly after ``values`` in the sort order (before it when ``reverse``)."""
     q = Q()
     for i, (name, descending) in enumerate(fields):
-        going_down = descending != reverse
-        step = Q(**{f"{name}__{'lt' if going_down else 'gt'}": values[i]})
+        step = _beyond(name, values[i], descending != reverse)
+        if step is None:
+            continue
         for j in range(i):
-            step &= Q(**{fields[j][0]: values[j]})
+            prior, value = fields[j][0], values[j]
+            step &= Q(**{f"{prior}__isnull": True}) if value is None else Q(**{prior: value})
         q |= step
     return q
 
@@ -242,13 +291,12 @@ def keyset_page(
 ) -> Page:
     """One page of ``queryset`` in ``sort`` order, after (or ``before``) the cursor row."""
     fields = SORTS.get(sort) or SORTS["-updated_at"]
-    order = [("-" if desc else "") + name for name, desc in fields]
+    order = order_by(fields)
     if cursor:
         values = _cursor_decode(cursor, fields)
         queryset = queryset.filter(after_q(fields, values, reverse=before))
     if before:
-        reversed_order = [o[1:] if o.startswith("-") else "-" + o for o in order]
-        rows = list(queryset.order_by(*reversed_order)[: size + 1])
+        rows = list(queryset.order_by(*order_by(fields, reverse=True))[: size + 1])
         has_more = len(rows) > size
         rows = list(reversed(rows[:size]))
         has_next, has_prev = True, has_more
