@@ -441,6 +441,9 @@ def test_home_lists_open_first_and_searches_own_requests(client, people, make_ti
     client.force_login(people["dana"])
     client.post(reverse("portal:request_solve", args=[done.number]))
     home = client.get(reverse("portal:home")).content.decode()
+    # The help-center panel loads into the page once, never into the title.
+    assert "<title>Help · Frontdesk</title>" in home
+    assert home.count('id="kb-panel"') == 1
     assert home.index("Broken keyboard") < home.index("Old keyboard question")
     assert '<span class="badge status-new">received</span>' in home
     assert '<span class="badge status-solved">solved</span>' in home
