@@ -57,6 +57,7 @@ from frontdesk.sla.models import (
 )
 from frontdesk.tickets.models import (
     DONE_CATEGORIES,
+    OPEN_CATEGORIES,
     EventKind,
     Message,
     MessageKind,
@@ -659,3 +660,21 @@ def rule_save(*, rule: EscalationRule | None, fields: Mapping[str, Any]) -> Esca
 @transaction.atomic
 def rule_delete(*, rule: EscalationRule) -> None:
     rule.delete()
+
+
+def sla_recompute_open(*, batch_size: int = 500) -> int:
+    """Recompute every open ticket (after loading data or changing policies in bulk)."""
+    count = 0
+    last = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(status_category__in=OPEN_CATEGORIES, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return count
+        for ticket_id in ids:
+            sla_recompute(ticket_id=ticket_id)
+        count += len(ids)
+        last = ids[-1]
