@@ -38,6 +38,7 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("organization", gettext_lazy("Organization"), "organization_id"),
         Dimension("assignee", gettext_lazy("Assignee"), "assignee_id"),
         Dimension("tag", gettext_lazy("Tag"), "tags__id"),
+        Dimension("target", gettext_lazy("SLA target"), None),
     )
 }
 # Dimensions a report may also be filtered by (a value each).
@@ -73,6 +74,9 @@ def dimension_labels(key: str, values: Iterable[Any]) -> dict[Any, str]:
         }
     if key == "month":
         return {v: v.strftime("%Y-%m") if isinstance(v, date) else str(v) for v in values}
+    if key == "target":
+        names = {"first_response": _("First response"), "resolution": _("Resolution")}
+        return {v: str(names.get(v, v)) for v in values}
     if key == "channel":
         labels = dict(Channel.choices)
         return {v: str(labels.get(v, v)) for v in values}

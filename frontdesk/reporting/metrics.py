@@ -130,7 +130,7 @@ class Measure:
     # rollup table key -> parts over that table's columns
     rollup: dict[str, Callable[[], Parts]] = field(default_factory=dict)
     percentile: tuple[float, Callable[[], Expression]] | None = None
-    dims: frozenset[str] = frozenset(DIMENSIONS)
+    dims: frozenset[str] = frozenset(DIMENSIONS) - {"target"}
 
 
 def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[Parts], float | None]:
@@ -142,9 +142,9 @@ def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[Parts], float | 
 
 
 NOT_MERGED = Q(merged_into__isnull=True)
-SNAPSHOT_DIMS = frozenset(DIMENSIONS) - set(TIME_DIMENSIONS)
-TICKET_DIMS = frozenset(DIMENSIONS)
-FEEDBACK_DIMS = frozenset(DIMENSIONS) - {"tag"}
+TICKET_DIMS = frozenset(DIMENSIONS) - {"target"}
+SNAPSHOT_DIMS = TICKET_DIMS - set(TIME_DIMENSIONS)
+FEEDBACK_DIMS = TICKET_DIMS - {"tag"}
 
 
 def _frt() -> Expression:
@@ -363,9 +363,33 @@ MEASURES: dict[str, Measure] = {
             "percent",
             "sla",
             "due_at",
-            _("Share of SLA targets due in the period that were met (achieved before due)."),
+            _(
+                "Share of SLA targets achieved in the period within their target (first "
+                "response on the day of the first reply, resolution on the day of the solve)."
+            ),
             finish=_ratio("met", "n", 100.0),
-            dims=TICKET_DIMS - {"tag"} | {"target"},
+            dims=(TICKET_DIMS - {"tag"}) | {"target"},
+        ),
+        *(
+            Measure(
+                f"{target}_business_{kind}",
+                label,
+                "seconds",
+                "sla_time",
+                "first_response_at" if target == "first_response" else "solved_at",
+                _(
+                    "As the ticket's SLA target counts it: business hours of its calendar, "
+                    "pauses (pending, on hold) taken out. Tickets with that SLA target only."
+                ),
+                finish=_ratio("s", "n"),
+                dims=TICKET_DIMS - {"tag"},
+            )
+            for target, kind, label in (
+                ("first_response", "avg", _("First response time, business hours (average)")),
+                ("first_response", "median", _("First response time, business hours (median)")),
+                ("resolution", "avg", _("Resolution time, business hours (average)")),
+                ("resolution", "median", _("Resolution time, business hours (median)")),
+            )
         ),
         Measure(
             "kb_deflection",
@@ -383,10 +407,10 @@ MEASURES: dict[str, Measure] = {
 
 def measure_available(measure: Measure) -> bool:
     """Measures that read another app's facts exist only once that app provides them."""
-    if measure.source == "sla":
+    if measure.source in ("sla", "sla_time"):
         return sources.sla_records() is not None
     if measure.source == "kb":
-        return sources.kb_deflection_parts is not None and sources.kb_available()
+        return sources.kb_available()
     return True
 
 
@@ -442,6 +466,8 @@ def measure_compute(
         return _next_response(measure, filters, scope, group)
     if measure.source == "sla":
         return sources.sla_compliance(measure, filters, scope, group)
+    if measure.source == "sla_time":
+        return sources.sla_time(measure, filters, scope, group)
     if measure.source == "kb":
         return sources.kb_deflection(measure, filters, scope, group)
     raise ValueError(measure.source)

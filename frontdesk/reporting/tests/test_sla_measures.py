@@ -1,0 +1,93 @@
+"""SLA compliance and business-time durations, read from the SLA app's per-ticket records.
+
+The desk week (conftest) under a policy counting 08:00-17:00 on weekdays: first response
+within 2 business hours, resolution within 8.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from frontdesk.reporting.metrics import Filters, Scope, measure_compute
+from frontdesk.reporting.tests.conftest import local
+from frontdesk.sla.models import TargetKind
+from frontdesk.sla.services import calendar_save, policy_save, policy_targets_set, sla_recompute
+from frontdesk.tickets.models import Priority
+
+pytestmark = pytest.mark.django_db
+
+WEEK = Filters.of(date(2026, 3, 2), date(2026, 3, 6))
+
+
+@pytest.fixture
+def sla_week(desk_week):
+    calendar = calendar_save(
+        calendar=None,
+        name="Office",
+        time_zone="Europe/Stockholm",
+        weekly={d: "08:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
+    policy = policy_save(policy=None, name="Standard", calendar=calendar)
+    policy_targets_set(
+        policy=policy,
+        targets={
+            (p.pk, kind): (minutes, True)
+            for p in Priority.objects.all()
+            for kind, minutes in ((TargetKind.FIRST_RESPONSE, 120), (TargetKind.RESOLUTION, 480))
+        },
+    )
+    for ticket in desk_week.values():
+        sla_recompute(ticket_id=ticket.pk, now=local(6, 12))
+    return desk_week
+
+
+def test_first_response_compliance_and_business_time(sla_week, after_week):
+    # T1 1 h (met), T2 4 h (breached), T3 30 min (met): all inside office hours.
+    assert measure_compute(
+        "sla_compliance", filters=WEEK, scope=Scope(), group=("target",)
+    ).by_key()[("first_response",)] == pytest.approx(200 / 3)
+    avg = measure_compute("first_response_business_avg", filters=WEEK, scope=Scope()).total
+    assert avg == pytest.approx((3600 + 14400 + 1800) / 3)
+    median = measure_compute("first_response_business_median", filters=WEEK, scope=Scope()).total
+    assert median == pytest.approx(3600)
+
+
+def test_resolution_in_business_hours_skips_the_night(sla_week, after_week, people):
+    """T2: Mon 09:30 to Tue 11:00 is 25.5 calendar hours but 7.5 + 3 = 10.5 office hours."""
+    l1 = Filters.of(WEEK.start, WEEK.end, team=people["l1"].pk)
+    by_ticket = measure_compute("resolution_business_median", filters=l1, scope=Scope()).total
+    assert by_ticket == pytest.approx((10800 + 37800) / 2)  # T1 3 h, T2 10.5 h
+    compliance = measure_compute("sla_compliance", filters=l1, scope=Scope(), group=("target",))
+    assert compliance.by_key()[("resolution",)] == pytest.approx(50.0)  # T2 breached 8 h
+
+
+def test_sla_compliance_per_agent_on_the_dashboard(sla_week, after_week, people):
+    from frontdesk.reporting.selectors import agent_performance
+
+    rows = {r["agent"].email: r for r in agent_performance(filters=WEEK, scope=Scope())}
+    # Alice: T1 first response and resolution met, T2 both breached.
+    assert rows["alice@example.com"]["sla"] == pytest.approx(50.0)
+
+
+def test_kb_deflection_counts_sessions_that_read_and_did_not_ask(people, after_week):
+    """Three form sessions on Tuesday: one read an article and left (deflected), one read
+    and still sent the request, one only saw suggestions."""
+    from frontdesk.knowledge.models import DeflectionEvent
+
+    events = [
+        ("s1", "shown"),
+        ("s1", "opened"),
+        ("s2", "shown"),
+        ("s2", "opened"),
+        ("s2", "submitted"),
+        ("s3", "shown"),
+    ]
+    for session, kind in events:
+        DeflectionEvent.objects.create(session=session, kind=kind, created_at=local(3, 10))
+    assert measure_compute("kb_deflection", filters=WEEK, scope=Scope()).total == pytest.approx(
+        100 / 3
+    )
+    by_day = measure_compute("kb_deflection", filters=WEEK, scope=Scope(), group=("day",)).by_key()
+    assert by_day == {(date(2026, 3, 3),): pytest.approx(100 / 3)}
