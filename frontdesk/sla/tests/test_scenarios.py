@@ -362,3 +362,43 @@ def test_durations_are_exact_not_rounded(desk, office_policy):
     sla = TicketSla.objects.get(ticket=ticket)
     assert sla.first_response_seconds == int(timedelta(minutes=59, seconds=29).total_seconds())
     assert not sla.first_response_breached
+
+
+def test_the_worked_example_in_the_docs(desk, office_policy):
+    from frontdesk.sla.selectors import badge_for
+
+    ticket = desk.open(sto(2025, 3, 4, 16, 30))
+    assert (ticket.sla_due_at, ticket.sla_warn_at) == (
+        sto(2025, 3, 5, 8, 30),
+        sto(2025, 3, 5, 8, 15),
+    )
+    assert badge_for(ticket, now=sto(2025, 3, 4, 16, 30)).text == "First response 1h 0m left"
+    desk.note(ticket, sto(2025, 3, 4, 16, 45))
+    assert ticket.sla_due_at == sto(2025, 3, 5, 8, 30)
+    assert desk.scan(sto(2025, 3, 5, 8, 15)).warnings == 1
+    assert desk.scan(sto(2025, 3, 5, 8, 30)).breaches == 1
+    desk.reply(ticket, sto(2025, 3, 5, 8, 40), status=_status("pending"))
+    sla = TicketSla.objects.get(ticket=ticket)
+    assert (sla.first_response_seconds, sla.first_response_breached) == (70 * 60, True)
+    assert ticket.sla_state == SlaState.PAUSED
+    assert badge_for(ticket, now=sto(2025, 3, 5, 9, 0)).text == "Periodic update paused"
+    desk.customer(ticket, sto(2025, 3, 7, 10, 0))
+    sla.refresh_from_db()
+    due = {
+        kind: _parse(entry["due_at"]) for kind, entry in sla.targets.items() if entry.get("running")
+    }
+    assert due == {
+        "next_response": sto(2025, 3, 7, 12, 0),
+        "periodic_update": sto(2025, 3, 7, 15, 0),
+        "resolution": sto(2025, 3, 10, 8, 50),
+    }
+
+
+def test_the_worked_example_raised_to_urgent(desk, office_policy):
+    ticket = desk.open(sto(2025, 3, 4, 16, 30))
+    desk.priority(ticket, sto(2025, 3, 5, 8, 5), "urgent")
+    assert ticket.sla_due_at == sto(2025, 3, 4, 17, 0)
+    assert desk.scan(sto(2025, 3, 5, 8, 6)).breaches == 1
+    desk.priority(ticket, sto(2025, 3, 5, 8, 7), "normal")
+    assert ticket.sla_state == SlaState.BREACHED
+    assert TicketSla.objects.get(ticket=ticket).first_response_breached
