@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from frontdesk.accounts.models import User
 from frontdesk.community.models import Post, PostStatus, Topic
 from frontdesk.community.selectors import topic_list_for
 from frontdesk.knowledge.markdown import html_text
-from frontdesk.knowledge.search import Hit, SearchDoc, backend, kind_register
+from frontdesk.knowledge.search import (
+    Hit,
+    SearchDoc,
+    backend,
+    kind_register,
+    vocabulary_changed,
+)
 
 
 def _doc(topic: Topic, posts: list[Post]) -> SearchDoc:
@@ -37,6 +44,7 @@ def thread_index(topic_id: int) -> None:
             backend().docs_delete("thread", [topic_id])
         else:
             backend().docs_upsert([_doc(topic, posts)])
+    vocabulary_changed()
 
 
 def _reindex_all() -> int:
@@ -71,7 +79,16 @@ def _resolve(user: User | None, ids: list[int], category: str) -> dict[int, Hit]
 
 
 def _vocabulary(user: User | None) -> Iterable[str]:
-    return topic_list_for(user).values_list("title", flat=True)[:5000]
+    topics = topic_list_for(user)
+    if not (user is not None and user.is_authenticated and user.is_agent):
+        # Spelling lists are shared by everyone in an organization: leave out the titles
+        # only their author may see (their own topics still held for review).
+        topics = topics.filter(
+            Exists(
+                Post.objects.filter(topic=OuterRef("pk"), is_first=True, status=PostStatus.VISIBLE)
+            )
+        )
+    return topics.values_list("title", flat=True)[:5000]
 
 
 def register() -> None:

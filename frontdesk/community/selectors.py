@@ -39,14 +39,19 @@ def topic_get_for(user: User | None, pk: int) -> Topic:
     return topic
 
 
-def posts_for(user: User | None, topic: Topic) -> list[Post]:
+def post_list_for(user: User | None, topic: Topic) -> QuerySet[Post]:
+    """The posts of a topic the reader may see (the topic itself is checked by the caller)."""
     posts = Post.objects.filter(topic=topic).select_related("author")
     if not (_signed_in(user) and user.is_agent):
         own_held = (
             Q(author_id=user.pk, status=PostStatus.HELD) if _signed_in(user) else Q(pk__in=[])
         )
         posts = posts.filter(Q(status=PostStatus.VISIBLE) | own_held)
-    return list(posts.order_by("created_at", "pk"))
+    return posts
+
+
+def posts_for(user: User | None, topic: Topic) -> list[Post]:
+    return list(post_list_for(user, topic).order_by("created_at", "pk"))
 
 
 def post_get_for(user: User | None, pk: int) -> Post:

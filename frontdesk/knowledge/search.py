@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
 
@@ -25,6 +26,8 @@ from frontdesk.knowledge.models import Article, Status
 
 # How many ranked matches are checked against what the reader may see.
 MATCH_WINDOW = 200
+# Ranked documents checked against the reader's rights at a time (at least).
+RESOLVE_CHUNK = 20
 PG_CONFIGS = {"en": "english", "sv": "swedish"}
 
 
@@ -98,9 +101,19 @@ class KbSearchBackend(Protocol):
         """Empty the index (before a full rebuild)."""
 
     def match(
-        self, terms: list[str], *, kinds: list[str], language: str, limit: int
+        self,
+        terms: list[str],
+        *,
+        kinds: list[str],
+        language: str,
+        limit: int,
+        enough: int = 0,
     ) -> list[tuple[str, int, float]]:
-        """(kind, object_id, rank) of documents matching any term, best first."""
+        """(kind, object_id, rank) of documents matching any term, best first.
+
+        ``enough``: when at least this many documents hold every term, a backend may rank
+        only those (they come first anyway).
+        """
 
 
 def _fts_phrase(term: str) -> str:
@@ -134,7 +147,13 @@ class SqliteFtsBackend:
             cursor.execute("DELETE FROM knowledge_search_fts")
 
     def match(
-        self, terms: list[str], *, kinds: list[str], language: str, limit: int
+        self,
+        terms: list[str],
+        *,
+        kinds: list[str],
+        language: str,
+        limit: int,
+        enough: int = 0,
     ) -> list[tuple[str, int, float]]:
         # Any word may match (questions are long); bm25 ranks documents matching more of
         # them, and rarer ones, first. The last word may be unfinished (typing).
@@ -195,24 +214,44 @@ class PostgresBackend:
             cursor.execute("TRUNCATE knowledge_search_doc")
 
     def match(
-        self, terms: list[str], *, kinds: list[str], language: str, limit: int
+        self,
+        terms: list[str],
+        *,
+        kinds: list[str],
+        language: str,
+        limit: int,
+        enough: int = 0,
     ) -> list[tuple[str, int, float]]:
         words = [t for t in terms if t.replace("_", "").isalnum()]
         if not words:
             return []
-        last = words[-1] + ":*"
-        text = " | ".join(words[:-1] + [last])
+        words = words[:-1] + [words[-1] + ":*"]
+        if enough and len(words) > 1:
+            # Documents holding every word rank first (coverage outweighs ts_rank), so when
+            # there are enough of them the rest need not be ranked at all. This keeps a
+            # query with one common word ("not working") off a scan of the whole index.
+            every = self._match(words, " & ", kinds=kinds, language=language, limit=limit)
+            if len(every) >= enough:
+                return every
+        return self._match(words, " | ", kinds=kinds, language=language, limit=limit)
+
+    @staticmethod
+    def _match(
+        words: list[str], operator: str, *, kinds: list[str], language: str, limit: int
+    ) -> list[tuple[str, int, float]]:
+        text = operator.join(words)
+        # Each word's query is parsed once (in the one-row subquery), not once per document.
+        per_word = ", ".join(
+            f"to_tsquery('english', %s) || to_tsquery('swedish', %s) "
+            f"|| to_tsquery('simple', %s) AS w{n}"
+            for n in range(len(words))
+        )
         # ts_rank has no notion of how rare a word is; counting how many of the words a
         # document holds (each in any configuration) keeps "more of my words" on top.
-        coverage = " + ".join(
-            "(document @@ (to_tsquery('english', %s) || to_tsquery('swedish', %s)"
-            " || to_tsquery('simple', %s)))::int"
-            for _ in words
-        )
-        params: list[object] = []
-        for word in words[:-1] + [last]:
+        coverage = " + ".join(f"(document @@ w{n})::int" for n in range(len(words)))
+        params: list[object] = [text, text, text]
+        for word in words:
             params += [word, word, word]
-        params += [text, text, text]
         where = "document @@ q"
         if kinds:
             where += " AND kind = ANY(%s)"
@@ -228,10 +267,10 @@ class PostgresBackend:
                        + ts_rank('{{0.05, 0.2, 0.5, 1.0}}', document, q, 1) AS rank
                 FROM knowledge_search_doc, (
                     SELECT to_tsquery('english', %s) || to_tsquery('swedish', %s)
-                           || to_tsquery('simple', %s) AS q
+                           || to_tsquery('simple', %s) AS q, {per_word}
                 ) query
                 WHERE {where}
-                ORDER BY rank DESC LIMIT {int(limit)}
+                ORDER BY rank DESC, object_id LIMIT {int(limit)}
                 """,  # noqa: S608 - built from constants; every value is a parameter
                 params,
             )
@@ -270,6 +309,7 @@ def article_index(article_id: int) -> None:
             backend().docs_delete("article", [article_id])
         else:
             backend().docs_upsert([_article_doc(article)])
+    vocabulary_changed()
 
 
 def _articles_reindex_all() -> int:
@@ -288,7 +328,11 @@ def _articles_resolve(user: User | None, ids: list[int], category: str) -> dict[
     if category:
         articles = articles.filter(group__section__category__slug=category)
     hits = {}
-    for a in articles.select_related("group__section"):
+    articles = articles.select_related("group__section").only(
+        "pk", "language", "title", "slug", "body_text", "group_id",
+        "group__section__slug", "group__section__name",
+    )  # fmt: skip
+    for a in articles:
         hits[a.pk] = Hit(
             kind="article",
             object_id=a.pk,
@@ -321,23 +365,62 @@ def kb_reindex() -> int:
     """Rebuild the whole help-center index (every registered kind)."""
     with transaction.atomic():
         backend().delete_all()
-        return sum(kind.reindex_all() for kind in _kinds.values())
+        count = sum(kind.reindex_all() for kind in _kinds.values())
+    vocabulary_changed()
+    return count
 
 
 # --- searching -------------------------------------------------------------------------------
 
 
-def _corrected(terms: list[str], vocabulary: set[str]) -> list[str]:
+def _corrected(terms: list[str], words: list[str]) -> list[str]:
     """Each unknown word replaced by the closest known one, when one is close (pure)."""
-    words = sorted(vocabulary)
+    known = set(words)
     out = []
     for term in terms:
-        if term in vocabulary or len(term) < 3:
+        if term in known or len(term) < 3:
             out.append(term)
             continue
         close = difflib.get_close_matches(term, words, n=1, cutoff=0.75)
         out.append(close[0] if close else term)
     return out
+
+
+# Title words for spelling correction, per audience, kept briefly: building them reads
+# thousands of titles, and a minute-old list only changes which spelling is tried (the
+# corrected search itself goes through the resolvers like any other).
+VOCABULARY_SECONDS = 60
+_VOCABULARY_GENERATION = "kb-search:vocabulary-generation"
+
+
+def _audience_key(user: User | None) -> str:
+    if user is None or not user.is_authenticated:
+        return "anon"
+    if user.is_agent:
+        return "agents"
+    return f"org-{user.organization_id or 0}"
+
+
+def vocabulary_changed() -> None:
+    """The index changed: lists built before now are not reused (in this cache)."""
+    try:
+        cache.incr(_VOCABULARY_GENERATION)
+    except ValueError:
+        cache.set(_VOCABULARY_GENERATION, 1, timeout=None)
+
+
+def _vocabulary(user: User | None, kinds: list[str]) -> list[str]:
+    generation = cache.get(_VOCABULARY_GENERATION, 0)
+    key = f"kb-search:vocabulary:{generation}:{_audience_key(user)}:{','.join(sorted(kinds))}"
+    words = cache.get(key)
+    if words is None:
+        found: set[str] = set()
+        for kind in kinds:
+            for title in _kinds[kind].vocabulary(user):
+                found.update(query_terms(title))
+        words = sorted(found)
+        cache.set(key, words, timeout=VOCABULARY_SECONDS)
+    return words
 
 
 def _run(
@@ -350,35 +433,63 @@ def _run(
     limit: int,
     reader_language: str,
 ) -> list[Hit]:
+    kinds = kinds or list(_kinds)
+    enough = limit * 3 if len(terms) > 1 else 0
     ranked = backend().match(
-        terms, kinds=kinds or list(_kinds), language=language, limit=MATCH_WINDOW
+        terms, kinds=kinds, language=language, limit=MATCH_WINDOW, enough=enough
     )
-    by_kind: dict[str, list[int]] = {}
-    for kind, object_id, _rank in ranked:
-        by_kind.setdefault(kind, []).append(object_id)
-    resolved: dict[tuple[str, int], Hit] = {}
-    for kind, ids in by_kind.items():
-        if kind in _kinds:
-            for object_id, hit in _kinds[kind].resolve(user, ids, category).items():
-                resolved[(kind, object_id)] = hit
+    hits = _readable(user, ranked, category=category, limit=limit, reader_language=reader_language)
+    if enough and len(hits) < limit and len(ranked) >= enough:
+        # The documents holding every word were mostly not for this reader: rank them all.
+        ranked = backend().match(terms, kinds=kinds, language=language, limit=MATCH_WINDOW)
+        hits = _readable(
+            user, ranked, category=category, limit=limit, reader_language=reader_language
+        )
+    return hits
+
+
+def _readable(
+    user: User | None,
+    ranked: list[tuple[str, int, float]],
+    *,
+    category: str,
+    limit: int,
+    reader_language: str,
+) -> list[Hit]:
+    """The best ``limit`` ranked documents this reader may see, one per article.
+
+    Resolved a chunk at a time, best first: most searches fill the page from the first
+    chunk, so the rest of the window is never loaded.
+    """
     hits: list[Hit] = []
     seen_groups: dict[str, int] = {}
-    for kind, object_id, rank in ranked:
-        hit = resolved.get((kind, object_id))
-        if hit is None:
-            continue
-        hit.rank = rank
-        # One result per article: the reader's language wins over another translation.
-        if hit.group_key and hit.group_key in seen_groups:
-            index = seen_groups[hit.group_key]
-            if hit.language == reader_language and hits[index].language != reader_language:
-                hits[index] = hit
-            continue
-        if hit.group_key:
-            seen_groups[hit.group_key] = len(hits)
-        hits.append(hit)
-        if len(hits) >= limit:
-            break
+    chunk = max(limit * 2, RESOLVE_CHUNK)
+    for start in range(0, len(ranked), chunk):
+        part = ranked[start : start + chunk]
+        by_kind: dict[str, list[int]] = {}
+        for kind, object_id, _rank in part:
+            by_kind.setdefault(kind, []).append(object_id)
+        resolved: dict[tuple[str, int], Hit] = {}
+        for kind, ids in by_kind.items():
+            if kind in _kinds:
+                for object_id, hit in _kinds[kind].resolve(user, ids, category).items():
+                    resolved[(kind, object_id)] = hit
+        for kind, object_id, rank in part:
+            hit = resolved.get((kind, object_id))
+            if hit is None:
+                continue
+            hit.rank = rank
+            # One result per article: the reader's language wins over another translation.
+            if hit.group_key and hit.group_key in seen_groups:
+                index = seen_groups[hit.group_key]
+                if hit.language == reader_language and hits[index].language != reader_language:
+                    hits[index] = hit
+                continue
+            if hit.group_key:
+                seen_groups[hit.group_key] = len(hits)
+            hits.append(hit)
+            if len(hits) >= limit:
+                return hits
     return hits
 
 
@@ -410,11 +521,7 @@ def kb_search(
     }
     hits = _run(user, terms, **options)
     if not hits and len(terms) <= 3:
-        vocabulary: set[str] = set()
-        for kind in options["kinds"] or list(_kinds):
-            for title in _kinds[kind].vocabulary(user):
-                vocabulary.update(query_terms(title))
-        better = _corrected(terms, vocabulary)
+        better = _corrected(terms, _vocabulary(user, options["kinds"] or list(_kinds)))
         if better != terms:
             hits = _run(user, better, **options)
             if hits:

@@ -15,7 +15,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -102,6 +102,38 @@ def articles_for_reader(
             article.is_fallback = article.language != language
             chosen.append(article)
     return chosen
+
+
+def article_list_for_reader(user: User | None, language: str) -> QuerySet[Article]:
+    """``articles_for_reader`` as a query (for paged lists): one version per article, in
+    the reader's language, else the source language, else the other one."""
+    language = _reader_language(language)
+    visible = article_list_visible(user)
+    has_mine = visible.filter(language=language).values("group_id")
+    has_source = visible.filter(language=F("group__source_language")).values("group_id")
+    return visible.filter(
+        Q(language=language)
+        | (
+            ~Q(group_id__in=has_mine)
+            & (Q(language=F("group__source_language")) | ~Q(group_id__in=has_source))
+        )
+    )
+
+
+def article_get_by_id_for(user: User | None, pk: int) -> Article:
+    """One article by id: published and readable for readers, any state for agents."""
+    if user is not None and user.is_authenticated and user.is_agent:
+        return article_get_manage(pk)
+    article = (
+        article_list_visible(user)
+        .select_related("group__section__category", "author")
+        .prefetch_related("group__tags")
+        .filter(pk=pk)
+        .first()
+    )
+    if article is None:
+        raise Http404("No such article")
+    return article
 
 
 def article_get_for(user: User | None, *, language: str, slug: str) -> Article:

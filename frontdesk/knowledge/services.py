@@ -7,10 +7,13 @@ edit is live at once and stays in the revision history.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -250,6 +253,50 @@ def article_settings_save(
     return group
 
 
+@transaction.atomic
+def article_update(
+    *,
+    article: Article,
+    actor: User,
+    title: str | None = None,
+    body_md: str | None = None,
+    note: str = "",
+    section: Section | None = None,
+    visibility: str | None = None,
+    organizations: Iterable[Organization] | None = None,
+    tags: Iterable[str] | None = None,
+    related: Iterable[ArticleGroup] | None = None,
+) -> Article:
+    """Change text and/or settings in one go (the API's PATCH); ``None`` leaves a part as it
+    is. New text is a new revision (``article_save``); settings are shared by every
+    language (``article_settings_save``)."""
+    if title is not None or body_md is not None:
+        article = article_save(
+            article=article,
+            title=article.title if title is None else title,
+            body_md=article.body_md if body_md is None else body_md,
+            author=actor,
+            note=note,
+        )
+    wants_settings = any(
+        value is not None for value in (section, visibility, organizations, tags, related)
+    )
+    if wants_settings:
+        group = ArticleGroup.objects.get(pk=article.group_id)
+        article.group = group
+        article_settings_save(
+            article=article,
+            section=section or group.section,
+            visibility=visibility or group.visibility,
+            organizations=(
+                list(group.organizations.all()) if organizations is None else organizations
+            ),
+            tags=[t.name for t in group.tags.all()] if tags is None else tags,
+            related=list(group.related.all()) if related is None else related,
+        )
+    return article
+
+
 # Moves an agent may make; publishing and archiving need can_publish.
 _AGENT_MOVES = {
     (Status.DRAFT, Status.REVIEW),
@@ -369,6 +416,18 @@ def article_viewed(*, article: Article) -> None:
             ViewCount.objects.create(article=article, shard=shard, count=1)
     except IntegrityError:
         ViewCount.objects.filter(article=article, shard=shard).update(count=F("count") + 1)
+
+
+def anonymous_feedback_allowed(*, address: str) -> bool:
+    """Signed-out "was this helpful?" answers are limited per address and hour."""
+    limit = getattr(settings, "KB_ANON_FEEDBACK_PER_HOUR", 30)
+    key = "kb-feedback:" + hashlib.sha256(address.encode()).hexdigest()
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return True
 
 
 @transaction.atomic

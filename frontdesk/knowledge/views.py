@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from frontdesk.knowledge.markdown import query_terms
 from frontdesk.knowledge.models import (
     ArticleAttachment,
     Category,
@@ -35,11 +34,17 @@ from frontdesk.knowledge.selectors import (
     related_for,
     translations_of,
 )
-from frontdesk.knowledge.services import article_viewed, deflection_record, feedback_record
+from frontdesk.knowledge.services import (
+    anonymous_feedback_allowed,
+    article_viewed,
+    deflection_record,
+    feedback_record,
+)
 from frontdesk.tickets.models import OPEN_CATEGORIES, Ticket
 from frontdesk.tickets.views import attachment_response
 
 SUGGEST_LIMIT = 5
+SUGGEST_WORDS = 8
 
 
 def _reader(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -138,7 +143,13 @@ def search(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     """Articles that may answer the request being typed (htmx, while typing)."""
     reader = _reader(request)
-    text = f"{request.GET.get('subject', '')} {request.GET.get('body', '')}".strip()[:500]
+    subject = request.GET.get("subject", "")[:300]
+    body = request.GET.get("body", "")[:2000]
+    # The subject says most; the description adds words. Each word once, at most
+    # SUGGEST_WORDS of them: a long description must not make every keystroke a search
+    # for twenty words.
+    words = dict.fromkeys(query_terms(subject) + query_terms(body))
+    text = " ".join(list(words)[:SUGGEST_WORDS])
     session = request.GET.get("form_session", "")
     hits = []
     if len(text) >= 3:
@@ -260,16 +271,10 @@ def feedback(request: HttpRequest, language: str, section: str, slug: str) -> Ht
     answer = request.POST.get("helpful")
     if answer not in {"yes", "no"}:
         return HttpResponse(_("Choose yes or no."), status=400)
-    if reader is None:
-        limit = getattr(settings, "KB_ANON_FEEDBACK_PER_HOUR", 30)
-        key = (
-            "kb-feedback:"
-            + hashlib.sha256(request.META.get("REMOTE_ADDR", "").encode()).hexdigest()
-        )
-        cache.add(key, 0, timeout=3600)
-        if cache.incr(key) > limit:
-            return HttpResponse(_("Too many answers from here; please try again later."),
-                                status=429)  # fmt: skip
+    if reader is None and not anonymous_feedback_allowed(
+        address=request.META.get("REMOTE_ADDR", "")
+    ):
+        return HttpResponse(_("Too many answers from here; please try again later."), status=429)
     given = feedback_record(
         article=found,
         helpful=answer == "yes",
