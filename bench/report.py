@@ -13,6 +13,22 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "api_ticket_list_p95_ms": (60, False),
     "ticket_search_p95_ms": (150, False),
 }
+# Capability benchmarks (bench/*_bench.py, run by bench/run.py after the request timings):
+# metric -> (label, unit, target, higher is better, issue)
+CAPABILITIES: list[tuple[str, str, str, float, bool]] = [
+    ("mail_ingest_per_s", "Mail ingest from a local Dovecot, one worker", "mails/s", 200, True),
+    ("sla_scan_idle_ms", "SLA scanner pass, nothing due (1M open-ticket table)", "ms", 50, False),
+    ("sla_scan_10k_due_s", "SLA scanner pass finding 10,000 due tickets", "s", 5, False),
+    ("sla_recompute_ms", "SLA recompute of one ticket with 200 events", "ms", 5, False),
+    ("kb_search_p95_ms", "Help-center search, p95 (10,000 articles)", "ms", 50, False),
+    ("kb_suggest_p95_ms", "Deflection suggestions while typing, p95", "ms", 80, False),
+    ("reindex_1m_s", "Full ticket search reindex (all tickets)", "s", 600, False),
+    ("dashboard_90d_ms", "Supervisor dashboard, 90 days", "ms", 500, False),
+    ("report_year_ms", "Grouped report over one year", "ms", 1000, False),
+    ("rules_eval_200_ms", "Evaluating 200 active triggers on one event", "ms", 5, False),
+    ("automation_pass_1m_s", "Hourly automation pass over all tickets", "s", 30, False),
+]
+TARGETS.update({name: (target, higher) for name, _l, _u, target, higher in CAPABILITIES})
 OPERATIONS = [
     ("queue_view", "Queue view, page 1 with sidebar counts", "GET /desk/views/<My open tickets>/",
      "GET /helpdesk/tickets/ + its datatables JSON (page 1, 25 rows)"),
@@ -110,6 +126,31 @@ def render(run: dict[str, Any]) -> str:
                      f"p95 {fmt(r.get(f'{key}_p95_ms'))} ms")
     if peer_note:
         lines += ["", f"django-helpdesk: {peer_note}"]
+    measured = [c for c in CAPABILITIES if c[0] in r or f"peer_{c[0]}" in r]
+    if measured:
+        lines += [
+            "",
+            "## Capabilities",
+            "",
+            "Measured by the capability scripts in `bench/` on the same seeded database "
+            "(see each script's docstring for exactly what it times).",
+            "",
+            "| Operation | Frontdesk | django-helpdesk | Target | |",
+            "|---|---:|---:|---|---|",
+        ]
+        for name, label, unit, target, higher in measured:
+            peer = r.get(f"peer_{name}")
+            lines.append(
+                f"| {label} (`{name}`) | {fmt(r.get(name))} {unit} | "
+                f"{fmt(peer) + ' ' + unit if peer is not None else '—'} | "
+                f"{'≥' if higher else '<'} {fmt(target)} {unit} | {verdict(name, r.get(name))} |"
+            )
+    if run.get("capability_notes"):
+        lines += ["", *[f"- {note}" for note in run["capability_notes"]]]
+    ours, theirs = r.get("mail_ingest_per_s"), r.get("peer_mail_ingest_per_s")
+    if ours and theirs:
+        lines += ["", f"Mail ingest: Frontdesk {ours / theirs:.1f}x django-helpdesk's "
+                  "`get_email` on the same mails (target: at least 3x)."]
     hits = meta.get("hits", {})
     lines += [
         "",
