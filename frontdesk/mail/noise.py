@@ -35,6 +35,13 @@ _BOUNCE_SUBJECT_RE = re.compile(
     re.IGNORECASE,
 )
 _DAEMON_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
+_NOREPLY_RE = re.compile(r"^(?:no-?reply|do-?not-?reply)@", re.IGNORECASE)
+# Anywhere in the subject of a machine's mail: words of delivery reports in several languages.
+_BOUNCE_WORDS_RE = re.compile(
+    r"undeliver|deliver(?:y|ed)|returned|failure|failed|rejected|delayed|could\s+not\s+send|"
+    r"unzustellbar|non\s+remis|no\s+entregado|エラー|配信|送信できません|不達",
+    re.IGNORECASE,
+)
 
 
 def noise_of(parsed: ParsedMail) -> Noise:
@@ -46,7 +53,15 @@ def noise_of(parsed: ParsedMail) -> Noise:
     if parsed.report_type in ("feedback-report", "disposition-notification"):
         return Noise.REPORT
     from_daemon = bool(_DAEMON_RE.match(parsed.from_email or ""))
+    return_path = headers.get("return-path", "").split("\n")[0].strip().lower()
+    null_sender = return_path in ("<>", "<mailer-daemon>", "mailer-daemon")
+    machine = from_daemon or null_sender or bool(_NOREPLY_RE.match(parsed.from_email or ""))
+    carries_original = any(f.content_type == "message/rfc822" for f in parsed.attachments)
     if from_daemon and (_BOUNCE_SUBJECT_RE.match(parsed.subject) or "report" in content_type):
+        return Noise.BOUNCE
+    if machine and (_BOUNCE_WORDS_RE.search(parsed.subject) or (carries_original and from_daemon)):
+        return Noise.BOUNCE
+    if null_sender and carries_original:
         return Noise.BOUNCE
     if headers.get("x-failed-recipients"):
         return Noise.BOUNCE

@@ -26,7 +26,9 @@ from frontdesk.tickets.html import html_sanitize, html_to_text, text_to_html
 
 MAX_PARTS = 300
 MAX_DEPTH = 12
-MAX_HTML_CHARS = 1_000_000
+MAX_HTML_CHARS = 500_000
+# The sanitizer slows down sharply on pathological nesting; such HTML is shown as text.
+MAX_HTML_DEPTH = 400
 MAX_TEXT_CHARS = 500_000
 MAX_ADDRESSES = 50
 
@@ -209,10 +211,21 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+_BARE_ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()]+@[^\s<>\"'@,;:()]+\.[^\s<>\"'@,;:()]+")
+
+
 def _address(value: str) -> tuple[str, str]:
     found = _addresses([value]) if value else []
-    if found:
+    if found and _BARE_ADDRESS_RE.fullmatch(found[0][0]):
         return found[0]
+    # "Big Bug bb@bug.com" (no angle brackets; the parser reads it as the quoted local part
+    # "Big Bug bb"): the address is the last address-shaped word.
+    value = re.sub(r'"[^"]*\s([^"\s]+)"@', r" \1@", value or "")
+    bare = _BARE_ADDRESS_RE.findall(value)
+    if bare:
+        address = bare[-1].lower()
+        name = value[: value.rfind(bare[-1])].strip().strip('"<').strip()
+        return address, name
     name, address = parseaddr(value or "")
     address = address.strip().lower()
     return (address if "@" in address else "", header_text(name))
@@ -247,10 +260,15 @@ def _payload_bytes(part: Message) -> bytes:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64/QP: keep what is there
         payload = None
-    if payload is None:
+    if not payload:
+        # Undecodable or an unknown transfer encoding: the text as it stands beats nothing.
         raw = part.get_payload()
         if isinstance(raw, str):
-            return raw.encode("utf-8", errors="replace")
+            return (
+                raw.encode("utf-8", errors="surrogateescape")
+                .decode("utf-8", errors="replace")
+                .encode()
+            )
         return b""
     return payload if isinstance(payload, bytes) else str(payload).encode()
 
@@ -357,6 +375,10 @@ def _walk(part: Message, state: _Walk, depth: int = 0) -> None:
                 state.report_type = ""
         for child in children:
             _walk(child, state, depth + 1)
+        return
+    if ctype.startswith("multipart/"):
+        # A multipart whose boundary is missing or broken: its payload is plain text.
+        state.texts.append(_part_text(part))
         return
     if ctype == "message/delivery-status":
         state.bounce = _delivery_status(part, state.bounce)
@@ -564,6 +586,9 @@ def _bodies(parsed: ParsedMail, state: _Walk) -> None:
             f"---------- Forwarded message ----------\nFrom: {inner.from_name} "
             f"<{inner.from_email}>\nSubject: {inner.subject}\n\n{inner.body_text}"
         )
+    if html and html_depth(html) > MAX_HTML_DEPTH:
+        text = text or text_tidy(html_strip(html))
+        html = ""
     if html:
         clean = html_sanitize(html)
         parsed.body_html = clean
@@ -582,6 +607,45 @@ def _bodies(parsed: ParsedMail, state: _Walk) -> None:
         parsed.reply_text = reply_text
         if not html:
             parsed.reply_html = text_to_html(reply_text)
+
+
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+
+
+def html_depth(html: str) -> int:
+    """How deeply elements nest (one linear pass, roughly: unclosed tags count)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG_RE.findall(html):
+        if name.lower() in _VOID or self_closing:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def html_strip(html: str) -> str:
+    import html as html_lib
+
+    text = re.sub(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", "\n", html, flags=re.IGNORECASE)
+    return html_lib.unescape(re.sub(r"<[^>]*>", "", text))
 
 
 def text_tidy(text: str) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import time
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
@@ -235,17 +237,52 @@ def _give_up_if_exhausted(inbound_id: int) -> None:
     )
 
 
+_ADDRESS_RE = re.compile(r"[^\s<>\"@]+@[^\s<>\"@]+\.[^\s<>\"@.]+")
+
+
 def _is_address(value: str) -> bool:
+    """A deliverable-looking address; international ones (RFC 6532) included."""
     try:
         validate_email(value)
     except ValidationError:
-        return False
+        return len(value) <= 254 and bool(_ADDRESS_RE.fullmatch(value or ""))
     return True
 
 
+_own_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def own_addresses() -> frozenset[str]:
+    """Our mailbox addresses (cached for a few seconds: read for every mail)."""
+    global _own_cache
+    now = time.monotonic()
+    if now - _own_cache[0] > 10:
+        addresses = Mailbox.objects.values_list("address", flat=True)
+        _own_cache = (now, frozenset(a.lower() for a in addresses))
+    return _own_cache[1]
+
+
+def own_addresses_forget(**_kwargs: object) -> None:
+    """Mailboxes changed: read the addresses again (connected to Mailbox saves/deletes)."""
+    global _own_cache
+    _own_cache = (0.0, frozenset())
+
+
 def _is_own_address(address: str) -> bool:
-    base = address_base(address)
-    return Mailbox.objects.filter(address__iexact=base).exists()
+    return address_base(address) in own_addresses()
+
+
+def _is_own_message_id(message_id: str) -> bool:
+    """Our Message-IDs carry a mailbox's domain; only those can be our own mail."""
+    domain = message_id.rpartition("@")[2].lower()
+    own_domains = {a.rpartition("@")[2] for a in own_addresses()} | {"frontdesk.invalid"}
+    if domain not in own_domains and not domain.endswith(".invalid"):
+        from django.conf import settings as conf
+
+        default = conf.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ").lower()
+        if domain != default:
+            return False
+    return OutboundMail.objects.filter(message_id=message_id).exists()
 
 
 def _set(inbound: InboundMail, state: str, reason: str = "") -> None:
@@ -256,7 +293,7 @@ def _set(inbound: InboundMail, state: str, reason: str = "") -> None:
 def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
     inbound.sender = parsed.from_email[:254]
     inbound.subject = parsed.subject[:250]
-    if OutboundMail.objects.filter(message_id=parsed.message_id).exists():
+    if _is_own_message_id(parsed.message_id):
         return _set(inbound, InboundState.IGNORED, "own_mail")
     noise = noise_of(parsed)
     if noise == Noise.BOUNCE:
@@ -344,7 +381,7 @@ def _sender_user(email: str, name: str) -> User:
 
 
 def _cc_users(parsed: ParsedMail, author: User) -> list[User]:
-    own = {address_base(m).lower() for m in Mailbox.objects.values_list("address", flat=True)}
+    own = own_addresses()
     users = []
     for address, name in parsed.cc[:MAX_CC_USERS]:
         if address == author.email or address_base(address) in own or not _is_address(address):

@@ -27,6 +27,11 @@ _SIGNATURE_RE = re.compile(
     r"Get Outlook for \w+.*|Envoyé de mon \w+.*)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+_FORWARD_RE = re.compile(
+    r"(?:-{2,}\s*(?:Forwarded message|Weitergeleitete Nachricht|Vidarebefordrat meddelande|"
+    r"Message transféré)\s*-{2,}|Begin forwarded message:)\s*$",
+    re.IGNORECASE,
+)
 _WROTE_TAIL_RE = re.compile(r"\n[^\n]{0,200}(?:wrote|skrev|schrieb|écrit)\s?:\s*$", re.IGNORECASE)
 
 
@@ -46,6 +51,8 @@ def text_reply_part(text: str) -> str | None:
     if any(line.lstrip().startswith(">") for line in lines[end:]):
         lines = lines[:end]
     head = "\n".join(lines)
+    if _FORWARD_RE.search(head[-200:]):
+        return None  # a forward: what follows is the content, not history
     signature = _SIGNATURE_RE.search(head)
     if signature and signature.start() > 0:
         head = head[: signature.start()]

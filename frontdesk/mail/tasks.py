@@ -62,11 +62,11 @@ def mailboxes_poll() -> int:
     return len(due)
 
 
-def inbound_sweep() -> int:
+def inbound_sweep(*, older_than: int = SWEEP_AFTER_SECONDS) -> int:
     """Re-run mail whose parse job was lost; gives up after MAX_ATTEMPTS (dead letter)."""
     from frontdesk.mail.pipeline import inbound_process
 
-    cutoff = clock.now() - timedelta(seconds=SWEEP_AFTER_SECONDS)
+    cutoff = clock.now() - timedelta(seconds=older_than)
     ids = list(
         InboundMail.objects.filter(state=InboundState.NEW, received_at__lt=cutoff)
         .order_by("received_at")

@@ -129,3 +129,11 @@ def smtp_server(settings):
     settings.EMAIL_HOST_PASSWORD = ""
     yield handler
     controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_address_cache():
+    """Each test starts from its own mailboxes (test databases roll back without signals)."""
+    pipeline.own_addresses_forget()
+    yield
+    pipeline.own_addresses_forget()

@@ -1,0 +1,241 @@
+#!/usr/bin/env python
+"""Mail ingest throughput from a local Dovecot through the whole pipeline, one worker.
+
+    .venv/bin/python bench/mail_bench.py --database-url postgresql://... [--mails 2000]
+
+1. Starts a private Dovecot (frontdesk/mail/tests/servers.py) and appends ``--mails``
+   realistic mails to one account: about two thirds new requests (text, HTML with a
+   quoted reply, attachments, other charsets, a share taken from the shared corpus when
+   it is present) and one third replies to earlier ones (In-Reply-To), from 300 senders.
+2. Applies migrations if needed and creates one mailbox polling that account.
+3. Times ``mailbox_poll``: fetch (sizes, then bodies), store raw, parse, noise and loop
+   checks, threading, ticket write, and every job the outbox runs after it (search index,
+   acknowledgement mail built and handed to a dummy backend), all on this one process.
+
+One JSON object on stdout, e.g. ``{"mail_ingest_per_s": 250.0, ...}``; progress on stderr.
+Comparing with django-helpdesk's ``get_email`` on the same mails is bench/peer's job: it
+needs the same Maildir (``--keep`` leaves the Dovecot data directory and prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("FRONTDESK_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("FRONTDESK_DEBUG", "0")
+os.environ.setdefault("FRONTDESK_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+
+CORPUS = Path(os.environ.get("FRONTDESK_CORPUS", ROOT.parent / "shared" / "corpus")) / "email"
+WORDS = [
+    "printer",
+    "invoice",
+    "password",
+    "login",
+    "vpn",
+    "laptop",
+    "screen",
+    "slow",
+    "error",
+    "crash",
+    "report",
+    "export",
+    "meeting",
+    "calendar",
+    "license",
+    "update",
+    "install",
+    "network",
+    "wifi",
+    "account",
+    "access",
+    "billing",
+    "order",
+    "skrivare",
+    "faktura",
+    "lösenord",
+    "inloggning",
+    "nätverk",
+    "fungerar",
+    "inte",
+    "hjälp",
+    "tack",
+]
+
+
+def log(message: str) -> None:
+    print(f"[mail-bench] {message}", file=sys.stderr, flush=True)
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def generated(rng: random.Random, i: int, previous: list[tuple[str, str, str]]) -> bytes:
+    msg = EmailMessage()
+    sender = f"customer{i % 300}@example{i % 7}.net"
+    reply_to = previous[rng.randrange(len(previous))] if previous and i % 3 == 0 else None
+    if reply_to:
+        sender, subject, parent = reply_to
+        msg["Subject"] = f"Re: {subject}"
+        msg["In-Reply-To"] = f"<{parent}>"
+        msg["References"] = f"<{parent}>"
+    else:
+        subject = sentence(rng, 5)[:-1]
+        msg["Subject"] = subject
+    msg["From"] = f"Customer {i % 300} <{sender}>"
+    msg["To"] = "support@example.com"
+    msg["Date"] = formatdate(localtime=True)
+    msgid = f"bench-{i}-{rng.randrange(10**9)}@mail.example.net"
+    msg["Message-ID"] = f"<{msgid}>"
+    body = "\n\n".join(sentence(rng, rng.randint(8, 40)) for _ in range(rng.randint(1, 5)))
+    if reply_to:
+        body += "\n\nOn Monday, Support wrote:\n> " + sentence(rng, 20)
+    msg.set_content(body, charset="iso-8859-1" if i % 5 == 0 else "utf-8")
+    if i % 2 == 0:
+        paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+        msg.add_alternative(
+            f"<html><body>{paragraphs}<div class='gmail_quote'>quoted</div></body></html>",
+            subtype="html",
+        )
+    if i % 6 == 0:
+        msg.add_attachment(
+            b"%PDF-1.4\n" + os.urandom(20_000),
+            maintype="application",
+            subtype="pdf",
+            filename=f"report-{i}.pdf",
+        )
+    previous.append((sender, subject, msgid))
+    return bytes(msg)
+
+
+def corpus_mails() -> list[bytes]:
+    index = CORPUS / "INDEX.tsv"
+    if not index.exists():
+        return []
+    with index.open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["kind"] == "message"]
+    return [(CORPUS / r["path"]).read_bytes() for r in rows]
+
+
+def mails(n: int) -> list[bytes]:
+    rng = random.Random(42)
+    corpus = corpus_mails()
+    previous: list[tuple[str, str, str]] = []
+    out = []
+    for i in range(n):
+        if corpus and i % 10 == 9:
+            # A real mail, made unique: its own Message-ID in front of its headers.
+            raw = corpus[i % len(corpus)]
+            out.append(f"Message-ID: <corpus-{i}@bench.example>\r\n".encode() + raw)
+        else:
+            out.append(generated(rng, i, previous))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--mails", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="keep the Dovecot data directory")
+    parser.add_argument(
+        "--with-jobs",
+        action="store_true",
+        help="also run every outbox job (indexing, acknowledgement) inline on the same worker",
+    )
+    args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("FRONTDESK_VAR_DIR", tempfile.mkdtemp(prefix="fd-mail-bench-"))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from huey.contrib.djhuey import HUEY
+
+    from frontdesk.mail.imap import mailbox_connect, mailbox_poll
+    from frontdesk.mail.models import InboundMail, InboundState, Mailbox
+    from frontdesk.mail.tests.servers import dovecot_start
+
+    HUEY.immediate = True  # the parse job and the outbox run here: one worker does it all
+    settings.MAIL_SENDER_RATE_PER_HOUR = 10**6
+    call_command("migrate", verbosity=0)
+    dovecot = dovecot_start()
+    try:
+        user = dovecot.account()
+        Mailbox.objects.filter(address="support@example.com").delete()
+        box = Mailbox(
+            address="support@example.com",
+            imap_host="127.0.0.1",
+            imap_port=dovecot.port,
+            imap_ssl=False,
+            username=user,
+        )
+        box.password = dovecot.users[user]
+        box.save()
+        raws = mails(args.mails)
+        log(f"appending {len(raws)} mails to Dovecot")
+        with mailbox_connect(box) as client:
+            for raw in raws:
+                client.append(raw, "INBOX")
+        if not args.with_jobs:
+            # The outbox rows are written with the ticket (that is the store); the jobs they
+            # start (search index, SLA, acknowledgement, ...) belong to other workers.
+            import frontdesk.core.tasks
+
+            frontdesk.core.tasks.outbox_process = lambda entry_id: None
+        before = InboundMail.objects.count()
+        log("polling")
+        started = time.perf_counter()
+        fetched = 0
+        while True:
+            result = mailbox_poll(box)
+            if result.error:
+                raise SystemExit(result.error)
+            fetched += result.fetched + result.quarantined
+            if not result.fetched and not result.quarantined:
+                break
+        elapsed = time.perf_counter() - started
+        stored = InboundMail.objects.count() - before
+        states = {
+            s: InboundMail.objects.filter(mailbox=box, state=s).count() for s in InboundState.values
+        }
+        print(
+            json.dumps(
+                {
+                    (
+                        "mail_ingest_with_jobs_per_s" if args.with_jobs else "mail_ingest_per_s"
+                    ): round(fetched / elapsed, 1),
+                    "mail_ingest_mails": fetched,
+                    "mail_ingest_seconds": round(elapsed, 2),
+                    "mail_ingest_stored": stored,
+                    "mail_ingest_states": states,
+                    "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+                }
+            )
+        )
+        if args.keep:
+            log(f"Dovecot data kept in {dovecot.root}")
+    finally:
+        if args.keep:
+            dovecot.process.terminate()
+        else:
+            dovecot.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Nobody joins a thread they are not part of; robots never start a mail storm."""
+
+from __future__ import annotations
+
+from django.core import mail as django_mail
+
+from frontdesk.mail.models import BouncingAddress, InboundState, OutboundMail, OutboundState
+from frontdesk.mail.tests.conftest import mail_build
+from frontdesk.mail.tokens import token_make
+from frontdesk.tickets.models import MessageKind, Ticket
+from frontdesk.tickets.services import message_add
+
+# --- spoofing ---------------------------------------------------------------------------------
+
+
+def test_outsider_with_a_valid_ticket_number_gets_their_own_ticket(people, deliver, make_ticket):
+    danas = make_ticket(subject="Invoice question")
+
+    inbound = deliver(
+        sender="Erik Lind <erik@example.org>", subject=f"Re: Invoice question [#{danas.number}]"
+    )
+
+    message = inbound.ticket_message
+    assert message.ticket != danas
+    assert message.ticket.requester == people["erik"]
+    assert danas.messages.count() == 1
+
+
+def test_forged_agent_from_never_reaches_the_customer(people, deliver, make_ticket):
+    ticket = make_ticket()
+    django_mail.outbox.clear()
+
+    inbound = deliver(
+        sender="Alice Agent <alice@example.com>",
+        subject=f"Re: Printer on fire [#{ticket.number}]",
+        body="Please send me your password.",
+    )
+
+    assert inbound.ticket_message.kind == MessageKind.NOTE
+    assert inbound.ticket_message.metadata["held"] is True
+    assert django_mail.outbox == []
+    assert not OutboundMail.objects.exists()
+
+
+def test_stolen_message_id_does_not_let_an_outsider_into_the_thread(people, deliver):
+    danas = deliver().ticket_message.ticket
+    stolen = danas.messages.get().external_id
+
+    inbound = deliver(
+        sender="erik@example.org",
+        subject="Re: Printer is on fire",
+        headers={"In-Reply-To": f"<{stolen}>", "References": f"<{stolen}>"},
+    )
+
+    assert inbound.ticket_message.ticket != danas
+    assert inbound.ticket_message.metadata["mail"]["refused_ticket"] == danas.number
+    assert danas.messages.count() == 1
+
+
+def test_cc_of_the_ticket_may_answer_through_the_header_chain(people, deliver):
+    first = deliver(cc="dan@acme.example")
+    ticket = first.ticket_message.ticket
+    assert [u.email for u in ticket.cc.all()] == ["dan@acme.example"]
+
+    inbound = deliver(
+        sender="dan@acme.example",
+        headers={"In-Reply-To": f"<{first.message_id}>"},
+        body="Same problem here.",
+    )
+
+    assert inbound.reason == "header"
+    assert inbound.ticket_message.ticket == ticket
+
+
+def test_token_made_for_another_recipient_proves_nothing(people, deliver, make_ticket):
+    danas = make_ticket()
+    token = token_make(ticket_id=danas.pk, email="dana@example.com")
+
+    inbound = deliver(sender="erik@example.org", to=f"support+{token}@example.com")
+
+    assert inbound.ticket_message.ticket != danas
+
+
+def test_tampered_token_proves_nothing(people, deliver, make_ticket):
+    danas = make_ticket()
+    other = make_ticket(requester=people["erik"])
+    token = token_make(ticket_id=danas.pk, email="erik@example.org")
+    forged = token.replace(token.split("-")[0], format(other.pk, "x"), 1)
+    tampered = token[:-1] + ("a" if token[-1] != "a" else "b")
+
+    for candidate in (forged, tampered):
+        inbound = deliver(
+            sender="erik@example.org", to=f"support+{candidate}@example.com", subject="hi"
+        )
+        assert inbound.reason == "new_ticket"
+    assert danas.messages.count() == 1
+
+
+def test_reply_to_header_is_never_identity(people, deliver, make_ticket):
+    danas = make_ticket()
+
+    inbound = deliver(
+        sender="erik@example.org",
+        subject=f"Re: [#{danas.number}]",
+        headers={"Reply-To": "dana@example.com"},
+    )
+
+    assert inbound.ticket_message.author == people["erik"]
+    assert inbound.ticket_message.ticket != danas
+
+
+# --- loops and noise --------------------------------------------------------------------------
+
+
+def test_out_of_office_reply_is_ignored_and_never_answered(people, deliver):
+    django_mail.outbox.clear()
+    for headers, subject in (
+        ({"Auto-Submitted": "auto-replied"}, "Re: your request"),
+        ({"X-Autoreply": "yes"}, "Re: your request"),
+        ({}, "Out of Office: Printer is on fire"),
+        ({"Precedence": "auto_reply"}, "Automatic reply: hello"),
+    ):
+        inbound = deliver(subject=subject, headers=headers)
+        assert (inbound.state, inbound.reason) == (InboundState.IGNORED, "auto_reply")
+    assert Ticket.objects.count() == 0
+    assert django_mail.outbox == []
+
+
+def test_bulk_mail_opens_a_ticket_but_is_never_acknowledged(people, deliver):
+    django_mail.outbox.clear()
+    inbound = deliver(headers={"Precedence": "bulk"}, subject="Newsletter")
+
+    assert inbound.state == InboundState.PARSED
+    assert django_mail.outbox == []
+
+
+def test_bounce_marks_the_address_and_our_mail_failed(
+    people, deliver, django_capture_on_commit_callbacks
+):
+    ticket = deliver().ticket_message.ticket
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = message_add(ticket=ticket, author=people["alice"], body_text="Try this")
+    ours = OutboundMail.objects.get(ticket_message=reply)
+    dsn = (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: support@example.com\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.example.com>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        ' boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver it.\r\n'
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com"
+        "\r\n\r\nFinal-Recipient: rfc822; dana@example.com\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <{ours.message_id}>\r\nSubject: x\r\n\r\n--B--\r\n"
+    ).encode()
+
+    inbound = deliver(dsn)
+
+    assert (inbound.state, inbound.reason) == (InboundState.IGNORED, "bounce")
+    assert BouncingAddress.objects.filter(email="dana@example.com").exists()
+    ours.refresh_from_db()
+    assert ours.state == OutboundState.FAILED and "User unknown" in ours.last_error
+    assert ticket.messages.count() == 2
+
+
+def test_bouncing_address_gets_no_acknowledgement(people, deliver):
+    from frontdesk.core import clock
+
+    BouncingAddress.objects.create(email="dana@example.com", bounced_at=clock.now())
+    django_mail.outbox.clear()
+
+    deliver()
+
+    assert django_mail.outbox == []
+
+
+def test_our_own_mail_coming_back_is_ignored(people, deliver, django_capture_on_commit_callbacks):
+    ticket = deliver().ticket_message.ticket
+    with django_capture_on_commit_callbacks(execute=True):
+        message_add(ticket=ticket, author=people["alice"], body_text="Looping?")
+    sent = django_mail.outbox[-1].message().as_bytes()
+
+    inbound = deliver(sent)
+
+    assert (inbound.state, inbound.reason) == (InboundState.IGNORED, "own_mail")
+
+
+def test_mail_from_our_own_address_is_ignored(people, deliver):
+    inbound = deliver(sender="support+abc@example.com")
+    assert (inbound.state, inbound.reason) == (InboundState.IGNORED, "own_address")
+
+
+def test_flood_from_one_sender_is_held_after_the_hourly_limit(people, deliver, settings):
+    settings.MAIL_SENDER_RATE_PER_HOUR = 5
+    results = [deliver(raw=mail_build(subject=f"Storm {i}")) for i in range(12)]
+
+    assert [r.state for r in results].count(InboundState.PARSED) == 5
+    assert Ticket.objects.count() == 5
+    assert {r.reason for r in results[5:]} == {"flood"}
