@@ -39,6 +39,11 @@ ROUTES = {
     "community:post_moderate": ("POST", AGENT_POST),
     "community:to_ticket": ("POST", AGENT_POST),
     "community:to_article": ("POST", AGENT_POST),
+    # REST API (read-only): what the pages show, also without credentials.
+    "api:forum-category-list": ("GET", PUBLIC_PAGE),
+    "api:forum-topic-list": ("GET", PUBLIC_PAGE),
+    "api:forum-topic-detail": ("GET", PUBLIC_PAGE),
+    "api:forum-topic-posts": ("GET", PUBLIC_PAGE),
 }
 
 
@@ -76,4 +81,6 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         "community:history": on_reply,
         "community:post_moderate": on_reply,
         "community:to_ticket": on_reply,
+        "api:forum-topic-detail": on_topic,
+        "api:forum-topic-posts": on_topic,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from frontdesk.core.testing.permissions import (
     AGENT_PAGE,
     AGENT_TICKET_POST,
+    API_STAFF,
     LOGIN,
     PERSONAS,
 )
@@ -23,6 +24,8 @@ AGENT_POST = {
     "sam": None,
     "ada": None,
 }
+
+API_STAFF_BAD_POST = {**API_STAFF, "alice": 400, "carol": 400, "sam": 400, "ada": 400}
 
 ROUTES = {
     "knowledge:home": ("GET", PUBLIC_PAGE),
@@ -51,6 +54,16 @@ ROUTES = {
     "knowledge:restore": ("POST", AGENT_POST),
     "knowledge:translate": ("GET", AGENT_PAGE),
     "knowledge:upload": ("POST", AGENT_POST),
+    # REST API: readers (also without credentials) read what the pages show them; writing
+    # is for agents; an empty payload is a 400 naming the missing fields.
+    "api:kb-category-list": ("GET", PUBLIC_PAGE),
+    "api:kb-article-list": ("GET", PUBLIC_PAGE),
+    "api:kb-article-detail": ("GET", PUBLIC_PAGE),
+    "api:kb-search": ("GET", dict.fromkeys(PERSONAS, 400)),
+    "api:kb-article-feedback": ("POST", dict.fromkeys(PERSONAS, 400)),
+    "api:kb-article-revisions": ("GET", API_STAFF),
+    "api:kb-article-transition": ("POST", API_STAFF_BAD_POST),
+    "api:kb-article-translations": ("POST", API_STAFF_BAD_POST),
 }
 
 
@@ -98,4 +111,9 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         "knowledge:restore": {"pk": article.pk, "number": 1},
         "knowledge:translate": {"pk": article.pk, "language": "sv"},
         "knowledge:upload": {"pk": article.pk},
+        "api:kb-article-detail": {"pk": article.pk},
+        "api:kb-article-feedback": {"pk": article.pk},
+        "api:kb-article-revisions": {"pk": article.pk},
+        "api:kb-article-transition": {"pk": article.pk},
+        "api:kb-article-translations": {"pk": article.pk},
     }
