@@ -177,6 +177,8 @@ def main() -> None:
     dovecot = dovecot_start()
     try:
         user = dovecot.account()
+        # A rerun starts from an empty mailbox (its earlier mail rows go with it).
+        InboundMail.objects.filter(mailbox__address="support@example.com").delete()
         Mailbox.objects.filter(address="support@example.com").delete()
         box = Mailbox(
             address="support@example.com",
