@@ -249,6 +249,8 @@ class PostgresBackend:
         # ts_rank has no notion of how rare a word is; counting how many of the words a
         # document holds (each in any configuration) keeps "more of my words" on top.
         coverage = " + ".join(f"(document @@ w{n})::int" for n in range(len(words)))
+        if operator == " & " or len(words) == 1:
+            coverage = str(len(words))  # every match holds every word: nothing to count
         params: list[object] = [text, text, text]
         for word in words:
             params += [word, word, word]
@@ -434,7 +436,9 @@ def _run(
     reader_language: str,
 ) -> list[Hit]:
     kinds = kinds or list(_kinds)
-    enough = limit * 3 if len(terms) > 1 else 0
+    # Enough documents holding every word to fill the page, unless some are not for this
+    # reader (then every document is ranked, below).
+    enough = limit if len(terms) > 1 else 0
     ranked = backend().match(
         terms, kinds=kinds, language=language, limit=MATCH_WINDOW, enough=enough
     )

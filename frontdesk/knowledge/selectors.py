@@ -181,6 +181,13 @@ def categories_for(user: User | None) -> list[Category]:
     )
 
 
+def category_list_for(user: User | None) -> list[Category]:
+    """Categories holding something this reader may read, without their sections (one
+    query: the search page's filter)."""
+    readable = article_list_visible(user).filter(group__section__category_id=OuterRef("pk"))
+    return list(Category.objects.filter(Exists(readable)).order_by("position", "name"))
+
+
 def popular_for(user: User | None, language: str, *, limit: int = 6) -> list[Article]:
     """Most viewed articles the reader may read, in their language where possible."""
     top_groups = list(

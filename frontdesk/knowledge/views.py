@@ -30,6 +30,7 @@ from frontdesk.knowledge.selectors import (
     article_list_visible,
     articles_for_reader,
     categories_for,
+    category_list_for,
     popular_for,
     related_for,
     translations_of,
@@ -121,22 +122,19 @@ def search(request: HttpRequest) -> HttpResponse:
         if query
         else None
     )
-    template = (
-        "knowledge/_results.html" if request.headers.get("HX-Request") else "knowledge/search.html"
-    )
-    return render(
-        request,
-        template,
-        {
-            "query": query,
-            "results": results,
-            "kind": kind if kinds else "",
-            "language": language,
-            "category": category,
-            "categories": categories_for(reader),
-            "section": "help",
-        },
-    )
+    context = {
+        "query": query,
+        "results": results,
+        "kind": kind if kinds else "",
+        "language": language,
+        "category": category,
+        "section": "help",
+    }
+    if request.headers.get("HX-Request"):
+        # Typing in the search box swaps the results only; the filters are already there.
+        return render(request, "knowledge/_results.html", context)
+    context["categories"] = category_list_for(reader)
+    return render(request, "knowledge/search.html", context)
 
 
 @require_GET
