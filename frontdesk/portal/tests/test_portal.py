@@ -632,3 +632,12 @@ def test_account_pages_render_in_our_layout_for_dana(client, people, name):
     assert 'class="portal-header"' in html
     assert reverse("portal:home") in html
     assert_csp_clean(html)
+
+
+def test_a_solved_request_asks_its_requester_how_it_went(client, people, make_ticket):
+    ticket = make_ticket(requester=people["dana"], subject="Rate me")
+    client.force_login(people["dana"])
+    url = reverse("portal:request_detail", args=[ticket.number])
+    assert "How did we do?" not in client.get(url).content.decode()
+    client.post(reverse("portal:request_solve", args=[ticket.number]))
+    assert "How did we do?" in client.get(url).content.decode()
