@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "frontdesk.reporting",
     "frontdesk.automation",
     "frontdesk.notifications",
+    "frontdesk.ai",
     "frontdesk.portal",
     "frontdesk.desk",
     "frontdesk.api",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("frontdesk.reporting.urls")),
     path("automation/", include("frontdesk.automation.urls")),
     path("notifications/", include("frontdesk.notifications.urls")),
+    path("ai/", include("frontdesk.ai.urls")),
     path(
         "attachments/<int:attachment_id>/<str:filename>",
         ticket_views.attachment_download,

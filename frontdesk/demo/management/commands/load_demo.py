@@ -29,7 +29,16 @@ from frontdesk.tickets.services import message_add, message_receive, ticket_upda
 # Apps that add their own demo content define ``before_tickets(context)`` and/or
 # ``after_tickets(context)`` in ``frontdesk/<app>/demo.py``; context holds teams, staff,
 # people (customers by email), now and stdout.
-DEMO_APPS = ("sla", "mail", "knowledge", "community", "reporting", "automation", "notifications")
+DEMO_APPS = (
+    "sla",
+    "mail",
+    "knowledge",
+    "community",
+    "reporting",
+    "automation",
+    "notifications",
+    "ai",
+)
 DATA = Path(__file__).resolve().parent.parent.parent / "data"
 STATUS_SLUG = {
     "new": "new",
