@@ -41,6 +41,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # day is a holiday would otherwise loop for ever).
 SEARCH_DAYS = 3 * 366
 _DAY_CACHE_LIMIT = 50_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _INTERVAL_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 Interval = tuple[int, int]
@@ -232,8 +233,9 @@ class Calendar:
         if self.always_open:
             yield (start, 2**62)
             return
-        local = from_us(start).astimezone(self._zone).date()
-        ordinal = local.toordinal() - 1  # yesterday's night shift may still be running
+        # The local date is within a day of the UTC date; starting two days before it
+        # also catches yesterday's night shift, without a time-zone conversion per call.
+        ordinal = start // (86_400 * US) + _EPOCH_ORDINAL - 2
         last_end = start
         empty_days = 0
         while True:
@@ -257,7 +259,16 @@ class Calendar:
         self, start: int, pauses: list[tuple[int, int | None]]
     ) -> Iterator[Interval]:
         """Open intervals minus pauses: the time that counts, from ``start`` on."""
-        index = 0
+        # Binary search for the last pause starting at or before ``start`` (pauses are
+        # sorted and disjoint); a ticket's 100th cycle should not re-walk 99 pauses.
+        lo, hi = 0, len(pauses)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pauses[mid][0] <= start:
+                lo = mid + 1
+            else:
+                hi = mid
+        index = max(0, lo - 1)
         for open_start, b in self._open_from(start):
             a = max(open_start, start)
             while a < b:
@@ -282,7 +293,9 @@ class Calendar:
         if self.always_open and not pauses:
             return start + duration
         remaining = duration
-        for a, b in self._counting_from(start, pauses):
+        spans = self._counting_from(start, pauses) if pauses else self._open_from(start)
+        for a, b in spans:
+            a = max(a, start)
             if b - a >= remaining:
                 return a + remaining
             remaining -= b - a
@@ -294,10 +307,11 @@ class Calendar:
         if self.always_open and not pauses:
             return end - start
         total = 0
-        for a, b in self._counting_from(start, pauses):
+        spans = self._counting_from(start, pauses) if pauses else self._open_from(start)
+        for a, b in spans:
             if a >= end:
                 break
-            total += min(b, end) - a
+            total += min(b, end) - max(a, start)
         return total
 
     def add(

@@ -104,6 +104,7 @@ class Columns:
     state: str
     target: str
     due_at: int | None
+    warn_at: int | None  # the next target's warning threshold (for display)
     alarm_at: int | None
     business: bool
 
@@ -247,11 +248,13 @@ def alarm_and_state(
     running target has a recorded breach or warning, or every running clock is paused.
     """
     if not running:
-        return Columns(state="none", target="", due_at=None, alarm_at=None, business=False)
+        return Columns(
+            state="none", target="", due_at=None, warn_at=None, alarm_at=None, business=False
+        )
     alarm: int | None = None
     state = "ok"
     breached = warned = False
-    next_due: tuple[int, int, str, bool] | None = None
+    next_due: tuple[int, int, str, bool, int | None] | None = None
     for kind, number, due, warn, business in running:
         has_breach = (kind, number, "breach") in recorded
         has_warning = (kind, number, "warning") in recorded
@@ -261,7 +264,7 @@ def alarm_and_state(
             continue
         order = TARGET_ORDER.index(kind) if kind in TARGET_ORDER else 9
         if next_due is None or (due, order) < next_due[:2]:
-            next_due = (due, order, kind, business)
+            next_due = (due, order, kind, business, warn)
         if not has_breach:
             candidates = [due]
             if warn is not None and not has_warning:
@@ -276,9 +279,21 @@ def alarm_and_state(
         state = "paused"
     if next_due is None:
         paused_kind = min((r[0] for r in running), key=lambda k: TARGET_ORDER.index(k))
-        return Columns(state=state, target=paused_kind, due_at=None, alarm_at=None, business=False)
+        return Columns(
+            state=state,
+            target=paused_kind,
+            due_at=None,
+            warn_at=None,
+            alarm_at=None,
+            business=False,
+        )
     return Columns(
-        state=state, target=next_due[2], due_at=next_due[0], alarm_at=alarm, business=next_due[3]
+        state=state,
+        target=next_due[2],
+        due_at=next_due[0],
+        warn_at=next_due[4],
+        alarm_at=alarm,
+        business=next_due[3],
     )
 
 
@@ -328,11 +343,13 @@ def targets_json(result: SlaResult, recorded: Recorded) -> dict[str, dict]:
             "budget": target.spec.minutes * 60,
             "cycles": len(target.cycles),
             "breaches": breaches,
+            # Finished cycles, times in epoch seconds (ISO text for 50 cycles costs more
+            # than the whole computation).
             "history": [
                 {
                     "cycle": c.number,
-                    "started_at": _iso(c.started),
-                    "achieved_at": _iso(c.achieved),
+                    "started": c.started // US,
+                    "achieved": None if c.achieved is None else c.achieved // US,
                     "elapsed": c.elapsed // US,
                     "breached": c.late,
                 }

@@ -148,11 +148,21 @@ def _load(version: int | None) -> SlaConfig:
         version=version,
         policies=tuple(policies),
         calendars=calendars,
-        status_categories=dict(Status.objects.values_list("slug", "category")),
+        status_categories=_status_categories(Status),
         priority_slugs=dict(Priority.objects.values_list("pk", "slug")),
         type_slugs=dict(TicketType.objects.values_list("pk", "slug")),
         needs=frozenset(needs),
     )
+
+
+def _status_categories(status_model: Any) -> dict[str, str]:
+    """Status slug (and, for bulk-loaded history that wrote names, lower-cased name) ->
+    category."""
+    mapping: dict[str, str] = {}
+    for slug, name, category in status_model.objects.values_list("slug", "name", "category"):
+        mapping[slug] = category
+        mapping.setdefault(name.lower(), category)
+    return mapping
 
 
 def config_version() -> int | None:
@@ -161,8 +171,12 @@ def config_version() -> int | None:
 
 def config_current(*, refresh: bool = False) -> SlaConfig:
     """The configuration, reloaded when the version moved (or a status slug is unknown)."""
+    return config_for_version(config_version(), refresh=refresh)
+
+
+def config_for_version(version: int | None, *, refresh: bool = False) -> SlaConfig:
+    """The configuration for a version the caller read (e.g. in the same query as a row)."""
     global _cached, _calendars
-    version = config_version()
     cached = _cached
     if cached is not None and cached.version == version and not refresh:
         return cached

@@ -241,10 +241,22 @@ class TicketSla(models.Model):
     resolution_breached = models.BooleanField(default=False)
     breaches = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(null=True, blank=True)
+    # The scanner's queue: when it next has something to record for this ticket (the
+    # earliest warning or breach of a running target not recorded yet). It lives here, on a
+    # narrow table, because moving it on the ticket row would rewrite a wide row and every
+    # one of its indexes for each alarm.
+    alarm_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket SLA")
         verbose_name_plural = _("ticket SLAs")
+        indexes = [
+            models.Index(
+                fields=["alarm_at"],
+                name="sla_ticketsla_alarm_idx",
+                condition=models.Q(alarm_at__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"SLA of ticket {self.ticket_id}: {self.state}"

@@ -76,7 +76,9 @@ def badge_for(ticket: Ticket, now: datetime | None = None) -> Badge | None:
         # Overdue by business time too: at 17:30 a target due at 17:00 is "<1m" overdue.
         text = _("%(target)s overdue %(time)s") % {"target": label, "time": duration_short(left)}
     else:
-        shown = state
+        # Amber from the warning threshold on, even before the scanner recorded it.
+        warned = ticket.sla_warn_at is not None and now >= ticket.sla_warn_at
+        shown = SlaState.WARNING if state == SlaState.OK and warned else state
         text = _("%(target)s %(time)s left") % {"target": label, "time": duration_short(left)}
     return Badge(shown, COLOUR.get(shown, ""), text, ticket.sla_due_at, left, recorded)
 

@@ -8,7 +8,7 @@ not make an agent's open form stale).
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from frontdesk.core import clock
-from frontdesk.core.models import OutboxEntry
+from frontdesk.sla import bulk, store
 from frontdesk.sla.clock import US, WEEKDAYS, format_intervals, from_us, parse_intervals, to_us
 from frontdesk.sla.compute import (
     CUSTOMER,
@@ -41,6 +40,7 @@ from frontdesk.sla.config import (
     SlaConfig,
     config_changed,
     config_current,
+    config_for_version,
 )
 from frontdesk.sla.defaults import builtin_install
 from frontdesk.sla.models import (
@@ -59,12 +59,10 @@ from frontdesk.tickets.models import (
     DONE_CATEGORIES,
     OPEN_CATEGORIES,
     EventKind,
-    Message,
     MessageKind,
     SlaState,
     StatusCategory,
     Ticket,
-    TicketEvent,
 )
 
 log = logging.getLogger(__name__)
@@ -72,27 +70,8 @@ log = logging.getLogger(__name__)
 TOPIC_WARNING = "sla.warning"
 TOPIC_BREACH = "sla.breach"
 TOPICS = {Trigger.WARNING: TOPIC_WARNING, Trigger.BREACH: TOPIC_BREACH}
-
-_TICKET_FIELDS = (
-    "pk",
-    "created_at",
-    "updated_at",
-    "status_category",
-    "priority_id",
-    "ticket_type_id",
-    "organization_id",
-    "team_id",
-    "channel",
-    "requester_id",
-    "merged_into_id",
-    "sla_policy_id",
-    "sla_calendar_id",
-    "sla_target",
-    "sla_state",
-    "sla_due_at",
-    "sla_warn_at",
-)
-
+STATUS_REFRESH_SECONDS = 60.0
+_refreshed_at = float("-inf")
 
 # --- recompute --------------------------------------------------------------------------------
 
@@ -123,115 +102,103 @@ def _facts(row: Mapping[str, Any], config: SlaConfig) -> dict[str, Any]:
     return facts
 
 
-def _statuses(ticket_id: int, row: Mapping[str, Any], config: SlaConfig) -> list[tuple[int, str]]:
-    """(at, category) in order, the first at creation, from the ticket's events."""
-    created = to_us(row["created_at"])
+def _statuses(
+    row: Mapping[str, Any], events: store.Events, config: SlaConfig
+) -> tuple[list[tuple[int, str]], bool]:
+    """(at, category) in order, the first at creation, from the ticket's events.
+
+    The flag says a status was not found in the configuration (renamed or new since it
+    was loaded): the caller reloads the configuration once and asks again.
+    """
+    created = row["created_at"]
     timeline: list[tuple[int, str]] = []
     initial: str | None = None
-    events = (
-        TicketEvent.objects.filter(ticket_id=ticket_id)
-        .filter(Q(kind=EventKind.CREATED) | Q(kind=EventKind.CHANGED, field="status"))
-        .order_by("created_at", "pk")
-        .values_list("kind", "created_at", "new_value", "data")
-    )
+    missed = False
     categories = config.status_categories
     for kind, at, new_value, data in events:
         if kind == EventKind.CREATED:
             slug = (data or {}).get("status")
             if slug:
                 initial = categories.get(slug) or categories.get(str(slug).lower())
+                missed |= initial is None
             elif "split_from" in (data or {}):
                 initial = "open"
             continue
         category = categories.get(new_value) or categories.get(new_value.lower())
         if category is None:
             # A status renamed since: its category is unknown; count it as open work.
+            missed = True
             category = "open"
-        timeline.append((to_us(at), category))
+        timeline.append((at, category))
     if initial is None:
         initial = "new" if timeline else row["status_category"]
     statuses = [(created, initial), *timeline]
     if statuses[-1][1] != row["status_category"]:
         # History and the row disagree (bulk-loaded data): the row is the truth from its
         # last change on.
-        statuses.append((max(statuses[-1][0], to_us(row["updated_at"])), row["status_category"]))
-    return statuses
+        statuses.append((max(statuses[-1][0], row["updated_at"]), row["status_category"]))
+    return statuses, missed
 
 
-def _messages(ticket_id: int) -> list[tuple[int, str]]:
+def _roles(messages: store.Messages) -> list[tuple[int, str]]:
     """(at, role) in conversation order; notes are left out (they never satisfy a target)."""
     out: list[tuple[int, str]] = []
-    rows = (
-        Message.objects.filter(ticket_id=ticket_id)
-        .order_by("created_at", "pk")
-        .values_list("created_at", "kind", "from_agent")
-    )
-    for index, (at, kind, from_agent) in enumerate(rows):
+    for index, (at, kind, from_agent) in enumerate(messages):
         if index == 0:
-            out.append((to_us(at), REQUEST))
+            out.append((at, REQUEST))
         elif kind == MessageKind.PUBLIC:
-            out.append((to_us(at), REPLY if from_agent else CUSTOMER))
+            out.append((at, REPLY if from_agent else CUSTOMER))
     return out
-
-
-def _recorded(ticket_ids: Iterable[int]) -> dict[int, set[tuple[str, int, str]]]:
-    recorded: dict[int, set[tuple[str, int, str]]] = defaultdict(set)
-    for ticket_id, target, cycle, kind in SlaEvent.objects.filter(
-        ticket_id__in=list(ticket_ids)
-    ).values_list("ticket_id", "target", "cycle", "kind"):
-        recorded[ticket_id].add((target, cycle, kind))
-    return recorded
 
 
 def _dt(value: int | None) -> datetime | None:
     return None if value is None else from_us(value)
 
 
-def _columns_write(row: Mapping[str, Any], values: dict[str, Any]) -> None:
-    """Write the ticket's sla_* columns, skipping the write when nothing moved."""
-    if any(row[name] != value for name, value in values.items()):
-        Ticket.objects.filter(pk=row["pk"]).update(**values)
+def _iso(value: int | None) -> str | None:
+    return None if value is None else from_us(value).isoformat()
+
+
+NO_COLUMNS = {
+    "sla_policy_id": None,
+    "sla_calendar_id": None,
+    "sla_target": "",
+    "sla_state": SlaState.NONE,
+    "sla_due_at": None,
+    "sla_warn_at": None,
+}
 
 
 def _clear(row: Mapping[str, Any]) -> None:
-    _columns_write(
-        row,
-        {
-            "sla_policy_id": None,
-            "sla_calendar_id": None,
-            "sla_target": "",
-            "sla_state": SlaState.NONE,
-            "sla_due_at": None,
-            "sla_warn_at": None,
-        },
-    )
+    changed = store.columns_changed(row, NO_COLUMNS)
+    if changed:
+        store.columns_write(row["pk"], changed)
     if row["status_category"] not in DONE_CATEGORIES:
         # A closed ticket keeps its outcome for reporting even if no policy applies now.
-        TicketSla.objects.filter(ticket_id=row["pk"]).update(
-            state=SlaState.NONE, policy=None, targets={}
+        TicketSla.objects.filter(ticket_id=row["pk"]).exclude(state=SlaState.NONE).update(
+            state=SlaState.NONE, policy=None, targets={}, alarm_at=None
         )
 
 
-def sla_recompute(*, ticket_id: int, now: datetime | None = None) -> TicketSla | None:
+def sla_recompute(*, ticket_id: int, now: datetime | None = None) -> None:
     """Recompute a ticket's targets from its history and store them (idempotent).
 
     The first active policy whose conditions match applies; its calendar and the targets
     for the ticket's current priority are applied to the whole history (docs/sla.md).
+    The ticket row is locked meanwhile, so a concurrent recompute or scanner waits.
     """
     now = now or clock.now()
-    config = config_current()
     with transaction.atomic():
-        row = (
-            Ticket.objects.select_for_update().filter(pk=ticket_id).values(*_TICKET_FIELDS).first()
-        )
+        row = store.row_lock(ticket_id)
         if row is None:
-            return None
+            return
+        config = config_for_version(row["config_version"])
         policy = None if row["merged_into_id"] else config.policy_for(_facts(row, config))
         targets = policy.targets.get(row["priority_id"], {}) if policy else {}
         if policy is None or not targets:
             _clear(row)
-            return None
-        return _recompute(row, policy, targets, config, now)
+            return
+        _recompute(row, policy, targets, config, now)
 
 
 def _recompute(
@@ -240,15 +207,22 @@ def _recompute(
     targets: Mapping[str, Any],
     config: SlaConfig,
     now: datetime,
-) -> TicketSla:
+) -> None:
     ticket_id = row["pk"]
-    statuses = _statuses(ticket_id, row, config)
-    if any(category not in config.status_categories.values() for _at, category in statuses):
-        config = config_current(refresh=True)
-    recorded = _recorded([ticket_id])[ticket_id]
+    messages, events, recorded = store.history(ticket_id)
+    statuses, missed = _statuses(row, events, config)
+    global _refreshed_at
+    if missed and time.monotonic() - _refreshed_at > STATUS_REFRESH_SECONDS:
+        # A status added or renamed since the configuration was loaded (at most once a
+        # minute: a status deleted for good must not make every recompute reload).
+        _refreshed_at = time.monotonic()
+        fresh = config_current(refresh=True)
+        if fresh.status_categories != config.status_categories:
+            config = fresh
+            statuses, _missed = _statuses(row, events, config)
     result = ticket_sla(
-        created=to_us(row["created_at"]),
-        messages=_messages(ticket_id),
+        created=row["created_at"],
+        messages=_roles(messages),
         statuses=statuses,
         targets=targets,
         calendar=policy.calendar,
@@ -279,28 +253,22 @@ def _recompute(
         "resolution_breached": bool(resolution_cycle and resolution_cycle.late),
         "breaches": sum(entry["breaches"] for entry in stored.values()),
         "computed_at": now,
+        "alarm_at": _dt(result.columns.alarm_at),
     }
-    sla = TicketSla(ticket_id=ticket_id, **values)
-    if not TicketSla.objects.filter(ticket_id=ticket_id).update(**values):
-        sla.save(force_insert=True)
     columns = result.columns
     business = columns.business and not policy.calendar.always_open
-    _columns_write(
+    changed = store.columns_changed(
         row,
         {
             "sla_policy_id": policy.id,
             "sla_calendar_id": policy.calendar_id if business else None,
             "sla_target": columns.target,
             "sla_state": columns.state,
-            "sla_due_at": _dt(columns.due_at),
-            "sla_warn_at": _dt(columns.alarm_at),
+            "sla_due_at": columns.due_at,
+            "sla_warn_at": columns.warn_at,
         },
     )
-    return sla
-
-
-def _iso(value: int | None) -> str | None:
-    return None if value is None else from_us(value).isoformat()
+    store.sla_write(ticket_id, values, changed)
 
 
 # --- scanner ----------------------------------------------------------------------------------
@@ -320,11 +288,12 @@ def sla_scan(
 ) -> ScanResult:
     """Record every warning and breach that came due, exactly once, in batches.
 
-    Each batch is one transaction: the tickets whose alarm (``sla_warn_at``) has passed are
-    claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (a second scanner takes other
-    rows; SQLite has one writer at a time), their events are inserted under a unique
+    Each batch is one transaction: the SLA records whose alarm (``TicketSla.alarm_at``) has
+    passed are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (a second scanner takes
+    other rows; SQLite has one writer at a time), their events are inserted under a unique
     constraint, the outbox gets one entry per event, and the alarms move on. After an
-    outage the first pass finds everything that came due meanwhile, once.
+    outage the first pass finds everything that came due meanwhile, once. The reactions
+    (recompute of the ticket's columns, escalation rules) run from the outbox.
     """
     now = now or clock.now()
     total = ScanResult()
@@ -339,46 +308,40 @@ def sla_scan(
 
 
 def _scan_batch(now: datetime, batch_size: int, total: ScanResult) -> int:
-    due = Ticket.objects.filter(sla_warn_at__lte=now).order_by("sla_warn_at", "pk")
+    due = TicketSla.objects.filter(alarm_at__lte=now).order_by("alarm_at", "ticket_id")
     if connection.features.has_select_for_update_skip_locked:
-        due = due.select_for_update(skip_locked=True, of=("self",))
-    ids = list(due.values_list("pk", flat=True)[:batch_size])
-    if not ids:
+        due = due.select_for_update(skip_locked=True)
+    claimed = list(due.values_list("ticket_id", "targets", "policy_id")[:batch_size])
+    if not claimed:
         return 0
-    stored = {
-        ticket_id: (targets, policy_id)
-        for ticket_id, targets, policy_id in TicketSla.objects.filter(
-            ticket_id__in=ids
-        ).values_list("ticket_id", "targets", "policy_id")
-    }
-    recorded = _recorded(ids)
+    ids = [ticket_id for ticket_id, _t, _p in claimed]
+    recorded = store.recorded_for(ids)
     now_us = to_us(now)
     events: list[SlaEvent] = []
-    columns: dict[int, tuple[datetime | None, str]] = {}
-    for ticket_id in ids:
-        targets, policy_id = stored.get(ticket_id, ({}, None))
+    alarms: list[tuple[int, datetime | None, str]] = []
+    for ticket_id, targets, policy_id in claimed:
         running = running_from_json(targets or {})
-        new, after = scan_ticket(running, recorded[ticket_id], now_us)
-        columns[ticket_id] = (_dt(after.alarm_at), after.state)
-        for target, cycle, kind, due_at in new:
-            events.append(
-                SlaEvent(
-                    ticket_id=ticket_id,
-                    target=target,
-                    cycle=cycle,
-                    kind=kind,
-                    due_at=from_us(due_at),
-                    created_at=now,
-                    policy_id=policy_id,
-                )
+        new, after = scan_ticket(running, recorded.get(ticket_id, set()), now_us)
+        alarms.append((ticket_id, _dt(after.alarm_at), after.state))
+        events.extend(
+            SlaEvent(
+                ticket_id=ticket_id,
+                target=target,
+                cycle=cycle,
+                kind=kind,
+                due_at=from_us(due_at),
+                created_at=now,
+                policy_id=policy_id,
             )
+            for target, cycle, kind, due_at in new
+        )
     if events:
-        SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
-        entries = OutboxEntry.objects.bulk_create(
+        bulk.events_insert(events)
+        entry_ids = bulk.outbox_insert(
             [
-                OutboxEntry(
-                    topic=TOPICS[Trigger(e.kind)],
-                    payload={
+                (
+                    TOPICS[Trigger(e.kind)],
+                    {
                         "ticket_id": e.ticket_id,
                         "target": e.target,
                         "cycle": e.cycle,
@@ -386,12 +349,12 @@ def _scan_batch(now: datetime, batch_size: int, total: ScanResult) -> int:
                     },
                 )
                 for e in events
-            ]
+            ],
+            at=now,
         )
-        entry_ids = [e.pk for e in entries]
         total.outbox_ids.extend(entry_ids)
         transaction.on_commit(lambda: _outbox_enqueue(entry_ids))
-    _columns_bulk_write(columns)
+    bulk.alarms_write(alarms)
     total.tickets += len(ids)
     total.ticket_ids.extend(ids)
     total.warnings += sum(1 for e in events if e.kind == Trigger.WARNING)
@@ -399,23 +362,13 @@ def _scan_batch(now: datetime, batch_size: int, total: ScanResult) -> int:
     return len(ids)
 
 
-def _columns_bulk_write(columns: Mapping[int, tuple[datetime | None, str]]) -> None:
-    """Move each claimed ticket's alarm on; tickets sharing values share one UPDATE."""
-    groups: dict[tuple[datetime | None, str], list[int]] = defaultdict(list)
-    for ticket_id, values in columns.items():
-        groups[values].append(ticket_id)
-    if len(groups) <= 20:
-        for (alarm, state), ids in groups.items():
-            Ticket.objects.filter(pk__in=ids).update(sla_warn_at=alarm, sla_state=state)
-        return
-    Ticket.objects.bulk_update(
-        [
-            Ticket(pk=pk, sla_warn_at=alarm, sla_state=state)
-            for pk, (alarm, state) in columns.items()
-        ],
-        ["sla_warn_at", "sla_state"],
-        batch_size=500,
-    )
+def _event_payload(event: SlaEvent) -> dict[str, Any]:
+    return {
+        "ticket_id": event.ticket_id,
+        "target": event.target,
+        "cycle": event.cycle,
+        "kind": event.kind,
+    }
 
 
 def _outbox_enqueue(entry_ids: list[int]) -> None:

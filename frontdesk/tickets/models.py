@@ -296,8 +296,7 @@ class Ticket(models.Model):
     )
     # When the next target is due (in the past once it is overdue; None while paused).
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # When the SLA scanner next has something to record: the earliest warning or breach of a
-    # running target that is not recorded yet (None: nothing pending).
+    # When the next target reaches its warning threshold (its badge turns amber).
     sla_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -329,7 +328,7 @@ class Ticket(models.Model):
                     merged_into__isnull=True,
                 ),
             ),
-            # The SLA scanner's range scan: only tickets with something pending are in it.
+            # Tickets with a running SLA target, by when they turn amber.
             models.Index(
                 fields=["sla_warn_at"],
                 name="ticket_sla_warn_idx",

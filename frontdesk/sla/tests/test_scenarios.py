@@ -40,8 +40,9 @@ def test_first_response_is_due_one_business_hour_after_a_late_afternoon_request(
     assert ticket.sla_state == SlaState.OK
     # 30 minutes today, 30 tomorrow morning.
     assert ticket.sla_due_at == sto(2025, 3, 5, 8, 30)
-    # The scanner's alarm is the 75% warning: 45 business minutes in.
+    # The badge turns amber at 75%: 45 business minutes in; that is the scanner's alarm too.
     assert ticket.sla_warn_at == sto(2025, 3, 5, 8, 15)
+    assert TicketSla.objects.get(ticket=ticket).alarm_at == sto(2025, 3, 5, 8, 15)
 
 
 def test_private_note_does_not_satisfy_the_first_response(desk, office_policy):
@@ -82,7 +83,7 @@ def test_warning_and_breach_are_recorded_once_each(desk, office_policy):
     assert (first.warnings, first.breaches) == (1, 0)
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.WARNING
-    assert ticket.sla_warn_at == sto(2025, 3, 4, 10, 0)
+    assert TicketSla.objects.get(ticket=ticket).alarm_at == sto(2025, 3, 4, 10, 0)
     assert desk.scan(sto(2025, 3, 4, 9, 50)).warnings == 0
     assert desk.scan(sto(2025, 3, 4, 10, 0)).breaches == 1
     assert desk.scan(sto(2025, 3, 4, 10, 5)).tickets == 0
@@ -92,8 +93,8 @@ def test_warning_and_breach_are_recorded_once_each(desk, office_policy):
     ]
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.BREACHED
-    assert ticket.sla_warn_at is not None  # the resolution clock still has alarms ahead
-    assert ticket.sla_warn_at > sto(2025, 3, 4, 10, 5)
+    # The resolution clock still has its warning (6 of 8 business hours: 16:00) ahead.
+    assert TicketSla.objects.get(ticket=ticket).alarm_at == sto(2025, 3, 4, 16, 0)
 
 
 def test_next_response_runs_from_the_oldest_unanswered_customer_message(desk, office_policy):
@@ -402,3 +403,29 @@ def test_the_worked_example_raised_to_urgent(desk, office_policy):
     desk.priority(ticket, sto(2025, 3, 5, 8, 7), "normal")
     assert ticket.sla_state == SlaState.BREACHED
     assert TicketSla.objects.get(ticket=ticket).first_response_breached
+
+
+def test_a_policy_without_pause_categories_keeps_resolution_running(desk, office_calendar):
+    from frontdesk.sla.services import policy_save
+
+    policy = policy_save(
+        policy=None, name="No pauses", calendar=office_calendar, pause_categories=[]
+    )
+    targets_set(policy, {"normal": (60, 120, 240, 480)})
+    ticket = desk.open(sto(2025, 3, 4, 8, 0))
+    desk.reply(ticket, sto(2025, 3, 4, 8, 30), status=_status("pending"))
+    assert ticket.sla_state == SlaState.OK
+    assert (ticket.sla_target, ticket.sla_due_at) == ("periodic_update", sto(2025, 3, 4, 13, 30))
+    sla = TicketSla.objects.get(ticket=ticket)
+    assert _parse(sla.targets["resolution"]["due_at"]) == sto(2025, 3, 4, 17, 0)
+    assert sla.paused == []
+
+
+def test_the_periodic_job_scans(desk, office_policy):
+    from frontdesk.sla.tasks import sla_scan_periodic
+
+    ticket = desk.open(sto(2025, 3, 4, 9, 0))
+    with desk.at(sto(2025, 3, 4, 10, 0)):
+        result = sla_scan_periodic.call_local()
+    assert result == {"tickets": 1, "warnings": 0, "breaches": 1}
+    assert events(ticket) == [("first_response", 0, "breach")]
