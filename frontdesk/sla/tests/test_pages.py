@@ -246,3 +246,17 @@ def test_next_due_sort_walks_every_ticket_once_with_tickets_without_sla_last(
         back = [t.pk for t in previous.rows] + back
         cursor = previous.prev_cursor
     assert back + [t.pk for t in page.rows] == expected
+
+
+def test_badge_turns_amber_at_the_warning_threshold_before_the_scanner_runs(desk, office_policy):
+    from frontdesk.sla.selectors import badge_for
+
+    ticket = desk.open(sto(2025, 3, 4, 9, 0))
+    before = badge_for(ticket, now=sto(2025, 3, 4, 9, 44))
+    after = badge_for(ticket, now=sto(2025, 3, 4, 9, 46))
+    assert (before.state, before.text) == ("ok", "First response 16m left")
+    assert (after.state, after.colour, after.text) == (
+        "warning",
+        "status-pending",
+        "First response 14m left",
+    )
