@@ -187,13 +187,16 @@ def config_for_version(version: int | None, *, refresh: bool = False) -> SlaConf
     return loaded
 
 
-def config_changed() -> None:
-    """Call inside every configuration save: other processes reload on their next read."""
+def config_changed() -> int:
+    """Call inside every configuration save: other processes reload on their next read.
+
+    Returns the new version."""
     global _cached, _calendars
-    counter_next(name=VERSION_COUNTER)
+    version = counter_next(name=VERSION_COUNTER)
     with _lock:
         _cached = None
         _calendars = None
+    return version
 
 
 def calendar_cached(calendar_id: int | None) -> Calendar:

@@ -85,7 +85,7 @@ def badge_for(ticket: Ticket, now: datetime | None = None) -> Badge | None:
 
 def panel_for(ticket: Ticket, now: datetime | None = None) -> dict[str, Any] | None:
     """What the ticket page explains: policy, each target, due, elapsed, pauses, breaches."""
-    sla = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+    sla = TicketSla.objects.filter(ticket_id=ticket.pk).select_related("policy").first()
     if sla is None or not sla.targets:
         return None
     now = now or clock.now()

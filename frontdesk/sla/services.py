@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from frontdesk.core import clock
@@ -71,6 +72,7 @@ TOPIC_WARNING = "sla.warning"
 TOPIC_BREACH = "sla.breach"
 TOPICS = {Trigger.WARNING: TOPIC_WARNING, Trigger.BREACH: TOPIC_BREACH}
 STATUS_REFRESH_SECONDS = 60.0
+RECOMPUTE_DELAY_SECONDS = 30
 _refreshed_at = float("-inf")
 
 # --- recompute --------------------------------------------------------------------------------
@@ -173,11 +175,14 @@ def _clear(row: Mapping[str, Any]) -> None:
     changed = store.columns_changed(row, NO_COLUMNS)
     if changed:
         store.columns_write(row["pk"], changed)
-    if row["status_category"] not in DONE_CATEGORIES:
-        # A closed ticket keeps its outcome for reporting even if no policy applies now.
-        TicketSla.objects.filter(ticket_id=row["pk"]).exclude(state=SlaState.NONE).update(
-            state=SlaState.NONE, policy=None, targets={}, alarm_at=None
-        )
+    stale = TicketSla.objects.filter(ticket_id=row["pk"]).filter(
+        Q(alarm_at__isnull=False) | ~Q(state=SlaState.NONE)
+    )
+    if row["status_category"] in DONE_CATEGORIES:
+        # A closed (or merged) ticket keeps its outcome for reporting; nothing is pending.
+        stale.update(state=SlaState.NONE, alarm_at=None)
+    else:
+        stale.update(state=SlaState.NONE, policy=None, targets={}, alarm_at=None)
 
 
 def sla_recompute(*, ticket_id: int, now: datetime | None = None) -> None:
@@ -384,6 +389,22 @@ def scan_interval_seconds() -> int:
 # --- configuration ----------------------------------------------------------------------------
 
 
+def _configuration_saved() -> None:
+    """Bump the configuration version and, after the commit, recompute open tickets.
+
+    The job carries the new version and does nothing if another save came after it, so a
+    burst of edits in the settings pages costs one pass over the open tickets.
+    """
+    version = config_changed()
+
+    def enqueue() -> None:
+        from frontdesk.sla.tasks import sla_recompute_open_task
+
+        sla_recompute_open_task.schedule(kwargs={"version": version}, delay=RECOMPUTE_DELAY_SECONDS)
+
+    transaction.on_commit(enqueue)
+
+
 def calendar_builtin() -> BusinessCalendar:
     """The built-in 24/7 calendar (created if a flushed test database lost it)."""
     calendar = BusinessCalendar.objects.filter(builtin=True).first()
@@ -448,7 +469,7 @@ def calendar_save(
     calendar.holiday_categories = ", ".join(categories)
     calendar.full_clean()
     calendar.save()
-    config_changed()
+    _configuration_saved()
     return calendar
 
 
@@ -459,14 +480,14 @@ def calendar_holiday_add(
     holiday, _created = CalendarHoliday.objects.update_or_create(
         calendar=calendar, date=day, defaults={"name": name.strip()[:100], "yearly": yearly}
     )
-    config_changed()
+    _configuration_saved()
     return holiday
 
 
 @transaction.atomic
 def calendar_holiday_remove(*, holiday: CalendarHoliday) -> None:
     holiday.delete()
-    config_changed()
+    _configuration_saved()
 
 
 @transaction.atomic
@@ -504,7 +525,7 @@ def calendar_holidays_import_ical(*, calendar: BusinessCalendar, data: bytes) ->
             )
             count += 1
             day += timedelta(days=1)
-    config_changed()
+    _configuration_saved()
     return count
 
 
@@ -517,7 +538,7 @@ def calendar_delete(*, calendar: BusinessCalendar) -> None:
             _("A policy uses this calendar; choose another calendar there first.")
         )
     calendar.delete()
-    config_changed()
+    _configuration_saved()
 
 
 def conditions_clean(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -567,7 +588,7 @@ def policy_save(
         policy.position = (last or 0) + 1
     policy.full_clean()
     policy.save()
-    config_changed()
+    _configuration_saved()
     return policy
 
 
@@ -590,13 +611,13 @@ def policy_targets_set(
             kind=kind,
             defaults={"minutes": minutes, "business_hours": business},
         )
-    config_changed()
+    _configuration_saved()
 
 
 @transaction.atomic
 def policy_delete(*, policy: SlaPolicy) -> None:
     policy.delete()
-    config_changed()
+    _configuration_saved()
 
 
 @transaction.atomic

@@ -9,7 +9,8 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from frontdesk.core.tasks import outbox_process
-from frontdesk.sla.services import sla_scan
+from frontdesk.sla.config import config_version
+from frontdesk.sla.services import sla_recompute_open, sla_scan
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +47,12 @@ def sla_outbox_run(entry_ids: list[int]) -> None:
             outbox_process.call_local(entry_id)
         except Exception:  # noqa: BLE001 - recorded on the entry; the sweeper retries it
             log.warning("sla outbox entry %s failed; the sweeper will retry it", entry_id)
+
+
+@db_task()
+def sla_recompute_open_task(version: int | None = None) -> int:
+    """After a configuration change: recompute every open ticket, unless a later change
+    already scheduled the same pass (its version is newer than this job's)."""
+    if version is not None and config_version() != version:
+        return 0
+    return sla_recompute_open()

@@ -7,7 +7,7 @@ business hours; a warning at 75%.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -343,6 +343,10 @@ def test_merged_ticket_has_no_sla_of_its_own(desk, office_policy, people):
     second.refresh_from_db()
     assert second.sla_state == SlaState.NONE
     assert second.sla_warn_at is None
+    assert TicketSla.objects.get(ticket=second).alarm_at is None
+    # Its first response would have come due at 10:05: nothing is recorded for it.
+    desk.scan(sto(2025, 3, 4, 12, 0))
+    assert events(second) == []
 
 
 def _status(slug):  # type: ignore[no-untyped-def]
@@ -429,3 +433,27 @@ def test_the_periodic_job_scans(desk, office_policy):
         result = sla_scan_periodic.call_local()
     assert result == {"tickets": 1, "warnings": 0, "breaches": 1}
     assert events(ticket) == [("first_response", 0, "breach")]
+
+
+def test_office_hours_follow_stockholm_summer_time(desk, office_policy):
+    # Friday 28 March 2025 16:30 CET; clocks go forward on Sunday the 30th.
+    ticket = desk.open(sto(2025, 3, 28, 16, 30))
+    assert ticket.sla_due_at == sto(2025, 3, 31, 8, 30)
+    assert ticket.sla_due_at.astimezone(UTC).hour == 6  # 08:30 CEST
+
+
+def test_a_new_policy_reaches_open_tickets_through_the_recompute_job(desk, office_calendar):
+    from frontdesk.sla.config import config_version
+    from frontdesk.sla.services import policy_save
+    from frontdesk.sla.tasks import sla_recompute_open_task
+
+    ticket = desk.open(sto(2025, 3, 4, 9, 0))
+    assert ticket.sla_state == SlaState.NONE
+    policy = policy_save(policy=None, name="Late comer", calendar=office_calendar)
+    targets_set(policy, {"normal": (60, 120, 240, 480)})
+    with desk.at(sto(2025, 3, 4, 9, 30)):
+        # A job scheduled by an earlier save sees a newer version and leaves it to the last.
+        assert sla_recompute_open_task.call_local(version=config_version() - 1) == 0
+        assert sla_recompute_open_task.call_local(version=config_version()) == 1
+    ticket.refresh_from_db()
+    assert (ticket.sla_policy_id, ticket.sla_due_at) == (policy.pk, sto(2025, 3, 4, 10, 0))
