@@ -100,6 +100,9 @@ class KbSearchBackend(Protocol):
     def delete_all(self) -> None:
         """Empty the index (before a full rebuild)."""
 
+    tiers: tuple[str, ...]
+    """Which ``require`` values are worth trying, narrowest first, ending with "any"."""
+
     def match(
         self,
         terms: list[str],
@@ -107,12 +110,13 @@ class KbSearchBackend(Protocol):
         kinds: list[str],
         language: str,
         limit: int,
-        enough: int = 0,
+        require: str = "any",
     ) -> list[tuple[str, int, float]]:
-        """(kind, object_id, rank) of documents matching any term, best first.
+        """(kind, object_id, rank) of matching documents, best first.
 
-        ``enough``: when at least this many documents hold every term, a backend may rank
-        only those (they come first anyway).
+        ``require``: "any" (a document holding any term), "every" (every term), "most"
+        (all terms but one at least), "every_in_title" or "any_in_title" (every or any term
+        in the title or tags).
         """
 
 
@@ -146,6 +150,9 @@ class SqliteFtsBackend:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM knowledge_search_fts")
 
+    # bm25 over FTS5 runs in C and help centers on SQLite are small: always rank them all.
+    tiers = ("any",)
+
     def match(
         self,
         terms: list[str],
@@ -153,7 +160,7 @@ class SqliteFtsBackend:
         kinds: list[str],
         language: str,
         limit: int,
-        enough: int = 0,
+        require: str = "any",
     ) -> list[tuple[str, int, float]]:
         # Any word may match (questions are long); bm25 ranks documents matching more of
         # them, and rarer ones, first. The last word may be unfinished (typing).
@@ -213,6 +220,14 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE knowledge_search_doc")
 
+    # Documents with every word in the title (or tags) rank first, then those with every
+    # word anywhere, then with all words but one (coverage outweighs ts_rank); a help
+    # center's answer to a question
+    # nearly always has one of its words in the title. When a narrow tier fills the page,
+    # the rest of the index is never ranked: a query with a common word ("vpn", "not
+    # working") does not score thousands of documents.
+    tiers = ("every_in_title", "every", "most", "any_in_title", "any")
+
     def match(
         self,
         terms: list[str],
@@ -220,26 +235,50 @@ class PostgresBackend:
         kinds: list[str],
         language: str,
         limit: int,
-        enough: int = 0,
+        require: str = "any",
     ) -> list[tuple[str, int, float]]:
         words = [t for t in terms if t.replace("_", "").isalnum()]
         if not words:
             return []
         words = words[:-1] + [words[-1] + ":*"]
-        if enough and len(words) > 1:
-            # Documents holding every word rank first (coverage outweighs ts_rank), so when
-            # there are enough of them the rest need not be ranked at all. This keeps a
-            # query with one common word ("not working") off a scan of the whole index.
-            every = self._match(words, " & ", kinds=kinds, language=language, limit=limit)
-            if len(every) >= enough:
-                return every
-        return self._match(words, " | ", kinds=kinds, language=language, limit=limit)
+        # Title and tags are the A and B lexemes; an expression index holds just those
+        # (migration 0003), so a title tier never reads documents that merely mention the
+        # words in their text.
+        in_title = "ts_filter(document, '{a,b}') @@ q"
+        every, any_ = " & ".join(words), " | ".join(words)
+        # All words but one: the documents that come right after those holding every word.
+        most = " | ".join(
+            "(" + " & ".join(w for j, w in enumerate(words) if j != i) + ")"
+            for i in range(len(words))
+        )
+        text, where = {
+            "every_in_title": (every, in_title),
+            "every": (every, ""),
+            "most": (most, ""),
+            "any_in_title": (any_, in_title),
+            "any": (any_, ""),
+        }[require]
+        return self._match(
+            words,
+            text,
+            counted=require not in ("every", "every_in_title") and len(words) > 1,
+            kinds=kinds,
+            language=language,
+            limit=limit,
+            where=where,
+        )
 
     @staticmethod
     def _match(
-        words: list[str], operator: str, *, kinds: list[str], language: str, limit: int
+        words: list[str],
+        text: str,
+        *,
+        counted: bool,
+        kinds: list[str],
+        language: str,
+        limit: int,
+        where: str = "",
     ) -> list[tuple[str, int, float]]:
-        text = operator.join(words)
         # Each word's query is parsed once (in the one-row subquery), not once per document.
         per_word = ", ".join(
             f"to_tsquery('english', %s) || to_tsquery('swedish', %s) "
@@ -249,12 +288,12 @@ class PostgresBackend:
         # ts_rank has no notion of how rare a word is; counting how many of the words a
         # document holds (each in any configuration) keeps "more of my words" on top.
         coverage = " + ".join(f"(document @@ w{n})::int" for n in range(len(words)))
-        if operator == " & " or len(words) == 1:
-            coverage = str(len(words))  # every match holds every word: nothing to count
+        if not counted:  # every match holds every word
+            coverage = str(len(words))
         params: list[object] = [text, text, text]
         for word in words:
             params += [word, word, word]
-        where = "document @@ q"
+        where = where or "document @@ q"
         if kinds:
             where += " AND kind = ANY(%s)"
             params.append(kinds)
@@ -435,21 +474,30 @@ def _run(
     limit: int,
     reader_language: str,
 ) -> list[Hit]:
-    kinds = kinds or list(_kinds)
-    # Enough documents holding every word to fill the page, unless some are not for this
-    # reader (then every document is ranked, below).
-    enough = limit if len(terms) > 1 else 0
-    ranked = backend().match(
-        terms, kinds=kinds, language=language, limit=MATCH_WINDOW, enough=enough
-    )
-    hits = _readable(user, ranked, category=category, limit=limit, reader_language=reader_language)
-    if enough and len(hits) < limit and len(ranked) >= enough:
-        # The documents holding every word were mostly not for this reader: rank them all.
-        ranked = backend().match(terms, kinds=kinds, language=language, limit=MATCH_WINDOW)
+    search = backend()
+    # With one word, "every" is "any" (and so for the title tiers); with two, "most" is.
+    skip = {1: {"every", "most", "any_in_title"}, 2: {"most"}}.get(len(terms), set())
+    tiers = [t for t in search.tiers if t not in skip]
+    previous: list[tuple[str, int, float]] = []
+    for require in tiers:
+        ranked = search.match(
+            terms,
+            kinds=kinds or list(_kinds),
+            language=language,
+            limit=MATCH_WINDOW,
+            require=require,
+        )
+        if require != "any" and (len(ranked) < limit or ranked == previous):
+            continue  # too few to fill the page (or the same as before): try a wider tier
+        previous = ranked
         hits = _readable(
             user, ranked, category=category, limit=limit, reader_language=reader_language
         )
-    return hits
+        # A narrow tier whose documents are mostly not for this reader (or in another
+        # category) leaves the page short: widen.
+        if len(hits) >= limit or require == "any":
+            return hits
+    return []
 
 
 def _readable(
