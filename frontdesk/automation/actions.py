@@ -1,0 +1,288 @@
+"""What a rule does: each action is a small dict, applied through the ticket services only.
+
+    {"type": "set", "field": "status", "value": "solved"}        status/priority/type (slug),
+                                                                  team (name), urgency, impact,
+                                                                  language
+    {"type": "assign", "agent": "alice@example.com"}             "" unassigns
+    {"type": "route"}                                            the team's routing picks
+    {"type": "add_tag", "tag": "vip"} / {"type": "remove_tag", "tag": "vip"}
+    {"type": "note", "body": "Checked by {{agent.name}}"}        an internal note
+    {"type": "email", "to": "requester", "subject": "...", "body": "..."}
+                                                                  to: requester, assignee,
+                                                                  team or an address
+    {"type": "notify", "to": "assignee", "text": "..."}          in-app (and email per the
+                                                                  agent's preferences); to:
+                                                                  assignee, team, supervisors,
+                                                                  an agent's address
+    {"type": "webhook", "subscription": 3}
+    {"type": "macro", "macro": 7}
+    {"type": "escalate", "reason": "..."}                        to the team's next tier
+
+Texts take the macro placeholders ({{ticket.number}}, {{requester.first_name}}, ...).
+Every action runs in its own savepoint: one that fails is recorded and the rest still run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from frontdesk.accounts.models import Role, Team, TeamMembership, User
+from frontdesk.tickets.models import Macro, MessageKind, Priority, Status, Ticket, TicketType
+from frontdesk.tickets.placeholders import placeholders_render
+from frontdesk.tickets.services import macro_apply, macro_context, message_add, ticket_update
+
+log = logging.getLogger(__name__)
+
+ACTION_TYPES: dict[str, Any] = {
+    "set": _("Set a field"),
+    "assign": _("Assign to an agent"),
+    "route": _("Route by the team's strategy"),
+    "add_tag": _("Add a tag"),
+    "remove_tag": _("Remove a tag"),
+    "note": _("Add an internal note"),
+    "email": _("Send an email"),
+    "notify": _("Notify agents"),
+    "webhook": _("Call a webhook"),
+    "macro": _("Apply a macro"),
+    "escalate": _("Escalate to the next tier"),
+}
+SETTABLE = ("status", "priority", "type", "team", "urgency", "impact", "language")
+
+
+@dataclass
+class ActionContext:
+    ticket: Ticket
+    actor: User  # the automation user
+    rule_name: str
+    key: str  # unique per rule run: keeps mails, notifications and webhooks to one each
+
+
+def _text(template: str, ctx: ActionContext) -> str:
+    return placeholders_render(
+        str(template or ""), macro_context(ticket=ctx.ticket, agent=ctx.actor)
+    )
+
+
+def _set(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    name, value = action.get("field"), action.get("value")
+    if name not in SETTABLE:
+        raise ValidationError(_("This field cannot be set by a rule."))
+    change: Any
+    if name == "status":
+        change = Status.objects.get(slug=value, active=True)
+    elif name == "priority":
+        change = Priority.objects.get(slug=value)
+    elif name == "type":
+        name, change = "ticket_type", TicketType.objects.get(slug=value)
+    elif name == "team":
+        change = Team.objects.get(name=value) if value else None
+    else:
+        change = value
+    ticket_update(ticket=ctx.ticket, actor=ctx.actor, changes={name: change})
+    return f"{name}={value}"
+
+
+def _assign(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    email = str(action.get("agent") or "").strip().lower()
+    agent = User.objects.get(email=email) if email else None
+    ticket_update(ticket=ctx.ticket, actor=ctx.actor, changes={"assignee": agent})
+    return email or "unassigned"
+
+
+def _route(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    from frontdesk.automation.routing import ticket_route
+
+    agent = ticket_route(ticket_id=ctx.ticket.pk, actor=ctx.actor)
+    return agent.email if agent else "no agent available"
+
+
+def _tag(action: Mapping[str, Any], ctx: ActionContext, *, add: bool) -> str:
+    tag = str(action.get("tag") or "").strip()
+    if not tag:
+        raise ValidationError(_("Name the tag."))
+    key = "add_tags" if add else "remove_tags"
+    ticket_update(ticket=ctx.ticket, actor=ctx.actor, changes={key: [tag]})
+    return tag
+
+
+def _note(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    body = _text(action.get("body", ""), ctx)
+    message = message_add(
+        ticket=ctx.ticket, author=ctx.actor, body_text=body, kind=MessageKind.NOTE
+    )
+    return f"note {message.pk}"
+
+
+def _recipients_email(to: str, ticket: Ticket) -> list[str]:
+    if to == "requester":
+        return [ticket.requester.email] if ticket.requester.email else []
+    if to == "assignee":
+        return [ticket.assignee.email] if ticket.assignee_id and ticket.assignee.email else []
+    if to == "team":
+        if ticket.team_id is None:
+            return []
+        if ticket.team.email:
+            return [ticket.team.email]
+        return list(
+            User.objects.filter(teams=ticket.team_id, is_active=True).values_list(
+                "email", flat=True
+            )
+        )
+    return [to] if "@" in to else []
+
+
+def _email(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    from frontdesk.notifications.services import mail_queue
+
+    to = _recipients_email(str(action.get("to") or "requester").strip().lower(), ctx.ticket)
+    if not to:
+        return "nobody to write to"
+    subject = (
+        _text(action.get("subject", ""), ctx) or f"[#{ctx.ticket.number}] {ctx.ticket.subject}"
+    )
+    mail_queue(
+        key=f"{ctx.key}:email:{','.join(sorted(to))}:{subject[:40]}",
+        to=to,
+        subject=subject,
+        body=_text(action.get("body", ""), ctx),
+        ticket=ctx.ticket,
+    )
+    return ", ".join(to)
+
+
+def _agents(to: str, ticket: Ticket) -> list[User]:
+    if to == "assignee":
+        return [ticket.assignee] if ticket.assignee_id else []
+    if to == "team":
+        if ticket.team_id is None:
+            return []
+        ids = TeamMembership.objects.filter(team_id=ticket.team_id).values("user_id")
+        return list(User.objects.filter(pk__in=ids, is_active=True))
+    if to == "supervisors":
+        return list(User.objects.filter(role__in=[Role.SUPERVISOR, Role.ADMIN], is_active=True))
+    return list(User.objects.filter(email=to, is_active=True).exclude(role=Role.CUSTOMER))
+
+
+def _notify(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    from frontdesk.notifications.models import Kind
+    from frontdesk.notifications.services import notify
+
+    people = _agents(str(action.get("to") or "assignee").strip().lower(), ctx.ticket)
+    text = _text(action.get("text", ""), ctx) or ctx.rule_name
+    for user in people:
+        notify(
+            user=user,
+            kind=Kind.RULE,
+            ticket=ctx.ticket,
+            title=f"#{ctx.ticket.number}: {text}"[:300],
+            key=f"{ctx.key}:notify",
+        )
+    return ", ".join(u.email for u in people) or "nobody"
+
+
+def _webhook(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    from frontdesk.notifications.webhooks import payload_ticket, webhook_event
+
+    queued = webhook_event(
+        event="rule.webhook",
+        payload={**payload_ticket(ctx.ticket), "rule": ctx.rule_name},
+        key=f"{ctx.key}:webhook",
+        subscription_id=int(action.get("subscription") or 0),
+    )
+    return f"{queued} queued"
+
+
+def _macro(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    macro = Macro.objects.get(pk=int(action.get("macro") or 0), active=True)
+    macro_apply(macro=macro, ticket=ctx.ticket, actor=ctx.actor)
+    return macro.name
+
+
+def _escalate(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    try:
+        from frontdesk.sla.escalation import ticket_escalate
+    except ImportError:  # pragma: no cover - the sla app is part of the product
+        return "escalation is not available"
+    reason = _text(action.get("reason", ""), ctx) or str(
+        _("Escalated by the rule %(rule)s") % {"rule": ctx.rule_name}
+    )
+    ticket_escalate(ticket=ctx.ticket, actor=ctx.actor, reason=reason)
+    return reason
+
+
+HANDLERS: dict[str, Callable[[Mapping[str, Any], ActionContext], str]] = {
+    "set": _set,
+    "assign": _assign,
+    "route": _route,
+    "add_tag": lambda a, c: _tag(a, c, add=True),
+    "remove_tag": lambda a, c: _tag(a, c, add=False),
+    "note": _note,
+    "email": _email,
+    "notify": _notify,
+    "webhook": _webhook,
+    "macro": _macro,
+    "escalate": _escalate,
+}
+
+
+def actions_run(actions: list[Any], ctx: ActionContext) -> list[dict[str, Any]]:
+    """Run ``actions`` in order; each result is ``{"type", "ok", "detail"}``."""
+    results = []
+    for action in actions if isinstance(actions, list) else []:
+        kind = action.get("type") if isinstance(action, Mapping) else None
+        handler = HANDLERS.get(str(kind))
+        if handler is None:
+            results.append({"type": str(kind), "ok": False, "detail": "unknown action"})
+            continue
+        try:
+            with transaction.atomic():
+                detail = handler(action, ctx)
+            ctx.ticket.refresh_from_db()
+        except (
+            ValidationError,
+            ObjectDoesNotExist,
+            PermissionDenied,
+            ValueError,
+            TypeError,
+        ) as exc:
+            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            results.append({"type": kind, "ok": False, "detail": text[:300]})
+            continue
+        except Exception as exc:  # noqa: BLE001 - one broken action must not stop the others
+            log.exception("automation action %s failed on ticket %s", kind, ctx.ticket.pk)
+            results.append({"type": kind, "ok": False, "detail": repr(exc)[:300]})
+            continue
+        results.append({"type": kind, "ok": True, "detail": str(detail)[:300]})
+    return results
+
+
+def actions_validate(actions: Any) -> list[str]:
+    """Problems that keep a list of actions from being saved."""
+    if not isinstance(actions, list):
+        return ["actions: expected a list"]
+    problems = []
+    for i, action in enumerate(actions):
+        where = f"actions[{i}]"
+        if not isinstance(action, Mapping) or action.get("type") not in HANDLERS:
+            problems.append(f"{where}: unknown action")
+            continue
+        kind = action["type"]
+        if kind == "set" and action.get("field") not in SETTABLE:
+            problems.append(f"{where}: choose one of {', '.join(SETTABLE)}")
+        if kind in ("add_tag", "remove_tag") and not str(action.get("tag") or "").strip():
+            problems.append(f"{where}: name the tag")
+        if kind == "note" and not str(action.get("body") or "").strip():
+            problems.append(f"{where}: write the note")
+        if kind == "email" and not str(action.get("body") or "").strip():
+            problems.append(f"{where}: write the email")
+        ref = action.get("macro") if kind == "macro" else action.get("subscription")
+        if kind in ("webhook", "macro") and not str(ref or "").isdigit():
+            problems.append(f"{where}: choose which one")
+    return problems

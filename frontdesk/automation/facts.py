@@ -1,0 +1,237 @@
+"""What rule conditions look at: a flat dict built from a ticket, its people and the event.
+
+``delta_build`` turns the new ``TicketEvent`` rows of a ticket into the event kinds that
+happened (created, status changed, customer replied, ...) and the field changes, keyed
+like the facts (``ticket.status``) with the values the facts use (status, priority and type
+slugs, team name, assignee email). ``facts_build`` reads the ticket once (one query plus
+tags and, when the event is about a message, that message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from frontdesk.core import clock
+from frontdesk.tickets.models import EventKind, Message, Status, Ticket, TicketEvent
+
+# field -> (label, kind) for the rule editor. kind: text, choice, number, date, list, bool.
+FIELDS: dict[str, tuple[Any, str]] = {
+    "ticket.subject": (_("Subject"), "text"),
+    "ticket.status": (_("Status"), "choice"),
+    "ticket.status_category": (_("Status category"), "choice"),
+    "ticket.priority": (_("Priority"), "choice"),
+    "ticket.type": (_("Type"), "choice"),
+    "ticket.channel": (_("Channel"), "choice"),
+    "ticket.team": (_("Team"), "choice"),
+    "ticket.assignee": (_("Assignee (email)"), "text"),
+    "ticket.language": (_("Language"), "text"),
+    "ticket.tags": (_("Tags"), "list"),
+    "ticket.urgency": (_("Urgency"), "choice"),
+    "ticket.impact": (_("Impact"), "choice"),
+    "ticket.sla_state": (_("SLA state"), "choice"),
+    "ticket.number": (_("Number"), "number"),
+    "ticket.reopened_count": (_("Times reopened"), "number"),
+    "ticket.message_count": (_("Messages"), "number"),
+    "ticket.hours_since_created": (_("Hours since created"), "number"),
+    "ticket.hours_since_updated": (_("Hours since updated"), "number"),
+    "ticket.hours_since_customer_message": (_("Hours since the customer wrote"), "number"),
+    "ticket.created_at": (_("Created"), "date"),
+    "ticket.updated_at": (_("Updated"), "date"),
+    "requester.email": (_("Requester email"), "text"),
+    "requester.domain": (_("Requester email domain"), "text"),
+    "requester.name": (_("Requester name"), "text"),
+    "requester.language": (_("Requester language"), "text"),
+    "organization.name": (_("Organization"), "text"),
+    "message.body": (_("Message text"), "text"),
+    "message.kind": (_("Message kind (public/note)"), "choice"),
+    "message.from_agent": (_("Message from an agent"), "bool"),
+    "message.channel": (_("Message channel"), "choice"),
+    "event.actor": (_("Changed by (email)"), "text"),
+    "event.actor_role": (_("Changed by (customer/agent/automation/system)"), "choice"),
+    "sla.target": (_("SLA target"), "choice"),
+    "feedback.rating": (_("Feedback rating"), "number"),
+    "feedback.positive": (_("Feedback is positive"), "bool"),
+    "feedback.comment": (_("Feedback comment"), "text"),
+}
+
+# TicketEvent.field -> facts key
+_FIELD_KEYS = {"ticket_type": "ticket.type"}
+
+AUTOMATION_EMAIL = "automation@frontdesk.invalid"
+
+
+@dataclass
+class Delta:
+    """What happened to a ticket since the engine last looked."""
+
+    kinds: set[str] = field(default_factory=set)
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    message_id: int | None = None
+    actor_id: int | None = None
+    first_event_id: int = 0
+    last_event_id: int = 0
+    at: datetime | None = None
+
+
+def _key(event_field: str) -> str:
+    if event_field.startswith("custom_fields."):
+        return "ticket.custom." + event_field.split(".", 1)[1]
+    return _FIELD_KEYS.get(event_field, f"ticket.{event_field}")
+
+
+def delta_build(events: Iterable[TicketEvent], status_categories: Mapping[str, str]) -> Delta:
+    """Event kinds and field changes from new ``TicketEvent`` rows (in id order)."""
+    delta = Delta()
+    for event in events:
+        delta.first_event_id = delta.first_event_id or event.pk
+        delta.last_event_id = event.pk
+        delta.actor_id = event.actor_id
+        delta.at = event.created_at
+        if event.kind == EventKind.CREATED:
+            delta.kinds.add("created")
+        elif event.kind in (EventKind.CHANGED, EventKind.MACRO, EventKind.REOPENED):
+            delta.kinds.add("updated")
+            if event.kind != EventKind.CHANGED or not event.field:
+                continue
+            key = _key(event.field)
+            change = delta.changes.setdefault(key, {"from": _value(key, event.old_value)})
+            change["to"] = _value(key, event.new_value)
+            if event.field == "status":
+                delta.kinds.add("status_changed")
+                old = status_categories.get(event.old_value, event.old_value)
+                new = status_categories.get(event.new_value, event.new_value)
+                if old != new:
+                    cat = delta.changes.setdefault("ticket.status_category", {"from": old})
+                    cat["to"] = new
+        elif event.kind == EventKind.MESSAGE:
+            data = event.data or {}
+            delta.message_id = data.get("message_id") or delta.message_id
+            if "created" in delta.kinds:
+                continue  # the first message of a new ticket is not a reply
+            delta.kinds.add("updated")
+            if data.get("kind") == "note":
+                delta.kinds.add("note_added")
+            elif data.get("from_agent"):
+                delta.kinds.add("agent_replied")
+            else:
+                delta.kinds.add("customer_replied")
+        else:
+            delta.kinds.add("updated")
+    # A change back and forth within one pass is no change.
+    for key in [k for k, c in delta.changes.items() if c.get("from") == c.get("to")]:
+        del delta.changes[key]
+    return delta
+
+
+def _value(key: str, text: str) -> Any:
+    if key == "ticket.tags":
+        return [t.strip() for t in text.split(",") if t.strip()]
+    return text
+
+
+def status_categories() -> dict[str, str]:
+    return dict(Status.objects.values_list("slug", "category"))
+
+
+def _hours(now: datetime, then: datetime | None) -> float | None:
+    if then is None:
+        return None
+    return round((now - then).total_seconds() / 3600, 2)
+
+
+TICKET_RELATED = (
+    "status",
+    "priority",
+    "ticket_type",
+    "team",
+    "assignee",
+    "requester",
+    "organization",
+)
+
+
+def ticket_facts(ticket: Ticket, tags: list[str], *, now: datetime) -> dict[str, Any]:
+    """The ticket's own facts (``ticket`` loaded with ``TICKET_RELATED``)."""
+    requester = ticket.requester
+    email = requester.email or ""
+    facts: dict[str, Any] = {
+        "ticket.id": ticket.pk,
+        "ticket.number": ticket.number,
+        "ticket.subject": ticket.subject,
+        "ticket.status": ticket.status.slug,
+        "ticket.status_category": ticket.status_category,
+        "ticket.priority": ticket.priority.slug,
+        "ticket.type": ticket.ticket_type.slug,
+        "ticket.channel": ticket.channel,
+        "ticket.team": ticket.team.name if ticket.team_id else None,
+        "ticket.assignee": ticket.assignee.email if ticket.assignee_id else None,
+        "ticket.language": ticket.language or None,
+        "ticket.tags": tags,
+        "ticket.urgency": ticket.urgency,
+        "ticket.impact": ticket.impact,
+        "ticket.sla_state": ticket.sla_state,
+        "ticket.reopened_count": ticket.reopened_count,
+        "ticket.message_count": ticket.message_count,
+        "ticket.created_at": ticket.created_at,
+        "ticket.updated_at": ticket.updated_at,
+        "ticket.solved_at": ticket.solved_at,
+        "ticket.hours_since_created": _hours(now, ticket.created_at),
+        "ticket.hours_since_updated": _hours(now, ticket.updated_at),
+        "ticket.hours_since_customer_message": _hours(now, ticket.last_customer_message_at),
+        "requester.email": email,
+        "requester.domain": email.rpartition("@")[2],
+        "requester.name": requester.display_name,
+        "requester.language": requester.language or None,
+        "organization.name": ticket.organization.name if ticket.organization_id else None,
+    }
+    for key, value in (ticket.custom_fields or {}).items():
+        facts[f"ticket.custom.{key}"] = value
+    return facts
+
+
+def facts_build(
+    ticket: Ticket,
+    *,
+    delta: Delta | None = None,
+    extra: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything conditions may read about ``ticket`` and this event."""
+    now = now or clock.now()
+    tags = sorted(ticket.tags.values_list("name", flat=True))
+    facts = ticket_facts(ticket, tags, now=now)
+    facts["event.at"] = (delta.at if delta and delta.at else None) or now
+    facts["changes"] = dict(delta.changes) if delta else {}
+    facts["event.kinds"] = sorted(delta.kinds) if delta else []
+    if delta and delta.actor_id:
+        from frontdesk.accounts.models import User
+
+        actor = User.objects.filter(pk=delta.actor_id).only("email", "role").first()
+        if actor is not None:
+            facts["event.actor"] = actor.email
+            facts["event.actor_role"] = (
+                "automation"
+                if actor.email == AUTOMATION_EMAIL
+                else ("agent" if actor.is_agent else "customer")
+            )
+    elif delta:
+        facts["event.actor_role"] = "system"
+    if delta and delta.message_id:
+        message = (
+            Message.objects.filter(pk=delta.message_id)
+            .only("body_text", "kind", "from_agent", "channel")
+            .first()
+        )
+        if message is not None:
+            facts["message.body"] = message.body_text
+            facts["message.kind"] = message.kind
+            facts["message.from_agent"] = message.from_agent
+            facts["message.channel"] = message.channel
+    if extra:
+        facts.update(extra)
+    return facts

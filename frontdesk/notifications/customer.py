@@ -1,0 +1,192 @@
+"""What customers are told, in their language, in texts admins edit.
+
+``customer_text(event=..., ticket=..., message=...)`` is the one reader: it returns the
+admin's subject and body for the event in the ticket's language (falling back to the
+site language, then to the built-in text) with placeholders filled in, or ``None`` when
+the admin switched the text off. The mail app's acknowledgement and reply mails can use
+it; the "solved, with a link to reopen" mail is sent from here (``solved_mail_queue``),
+once per solve.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from frontdesk.notifications.models import CustomerEvent, NotificationTemplate
+from frontdesk.tickets.models import Message, Ticket
+from frontdesk.tickets.placeholders import placeholders_render
+
+PLACEHOLDERS = (
+    "{{ticket.number}}",
+    "{{ticket.subject}}",
+    "{{ticket.status}}",
+    "{{ticket.url}}",
+    "{{ticket.reopen_until}}",
+    "{{requester.first_name}}",
+    "{{requester.name}}",
+    "{{agent.first_name}}",
+    "{{agent.name}}",
+    "{{organization.name}}",
+    "{{message.body}}",
+)
+
+
+def builtin_text(event: str) -> tuple[str, str]:
+    """The text used until an admin writes their own (translated by the catalog)."""
+    if event == CustomerEvent.ACKNOWLEDGEMENT:
+        return (
+            _("We received your request [#{{ticket.number}}]"),
+            _(
+                "Hello {{requester.first_name}},\n\nWe have received your request and given it "
+                "the number #{{ticket.number}}. We will get back to you as soon as we can.\n\n"
+                "To add something, reply to this mail. You can also follow the request "
+                "here:\n{{ticket.url}}"
+            ),
+        )
+    if event == CustomerEvent.REPLY:
+        return (
+            _("Re: {{ticket.subject}} [#{{ticket.number}}]"),
+            _(
+                "{{message.body}}\n\nReply to this mail to add to request #{{ticket.number}}, "
+                "or see it at:\n{{ticket.url}}"
+            ),
+        )
+    return (
+        _("Your request #{{ticket.number}} is solved"),
+        _(
+            "Hello {{requester.first_name}},\n\nWe have marked your request "
+            "“{{ticket.subject}}” (#{{ticket.number}}) as solved.\n\nIf it is not solved for "
+            "you, reopen it until {{ticket.reopen_until}} here:\n{{ticket.url}}\n\n"
+            "or simply reply to this mail."
+        ),
+    )
+
+
+def ticket_language(ticket: Ticket) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    for candidate in (ticket.language, ticket.requester.language):
+        code = (candidate or "").split("-")[0].lower()
+        if code in codes:
+            return code
+    return settings.LANGUAGE_CODE.split("-")[0]
+
+
+def _context(ticket: Ticket, message: Message | None, language: str) -> dict[str, dict[str, Any]]:
+    from frontdesk.tickets.services import ticket_reopen_until
+
+    requester = ticket.requester
+    agent = message.author if message is not None and message.from_agent else ticket.assignee
+    until = ticket_reopen_until(ticket)
+    with translation.override(language):
+        until_text = formats.date_format(until, "DATE_FORMAT") if until else ""
+        status = ticket.customer_status
+    return {
+        "ticket": {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": status,
+            "url": settings.SITE_URL.rstrip("/")
+            + reverse("portal:request_detail", kwargs={"number": ticket.number}),
+            "reopen_until": until_text,
+        },
+        "requester": {
+            "first_name": requester.first_name or requester.display_name,
+            "name": requester.display_name,
+        },
+        "agent": {
+            "first_name": (agent.first_name or agent.display_name) if agent else "",
+            "name": agent.display_name if agent else "",
+        },
+        "organization": {"name": ticket.organization.name if ticket.organization_id else ""},
+        "message": {"body": message.body_text if message is not None else ""},
+    }
+
+
+def customer_text(
+    *, event: str, ticket: Ticket, message: Message | None = None, language: str | None = None
+) -> tuple[str, str, str] | None:
+    """(subject, body, language) for ``event`` on ``ticket``; None: the admin turned it off."""
+    language = language or ticket_language(ticket)
+    rows = {
+        row.language: row
+        for row in NotificationTemplate.objects.filter(
+            event=event, language__in={language, settings.LANGUAGE_CODE.split("-")[0]}
+        )
+    }
+    row = rows.get(language) or rows.get(settings.LANGUAGE_CODE.split("-")[0])
+    if row is not None and not row.active:
+        return None
+    with translation.override(language):
+        subject, body = (row.subject, row.body) if row is not None else builtin_text(event)
+        context = _context(ticket, message, language)
+        return (
+            " ".join(placeholders_render(subject, context).split())[:250],
+            placeholders_render(body, context),
+            language,
+        )
+
+
+def solved_mail_queue(*, ticket: Ticket, event_id: int) -> bool:
+    """Tell the requester their request was solved, with the link to reopen it; once per
+    solve (the key is the status change's event id)."""
+    from frontdesk.notifications.services import mail_queue
+
+    if not getattr(settings, "NOTIFY_CUSTOMER_SOLVED", True):
+        return False
+    requester = ticket.requester
+    if not requester.email or requester.is_agent or ticket.merged_into_id:
+        return False
+    text = customer_text(event=CustomerEvent.SOLVED, ticket=ticket)
+    if text is None:
+        return False
+    subject, body, language = text
+    job = mail_queue(
+        key=f"solved:{ticket.pk}:{event_id}",
+        to=[requester.email],
+        subject=subject,
+        body=body,
+        ticket=ticket,
+        headers={"Content-Language": language},
+    )
+    return job is not None
+
+
+def template_save(
+    *, event: str, language: str, subject: str, body: str, active: bool
+) -> NotificationTemplate:
+    """Write the admin's text for one event and language (placeholders are checked)."""
+    from django.core.exceptions import ValidationError
+
+    errors: dict[str, list[str]] = {}
+    if event not in CustomerEvent.values:
+        errors["event"] = [_("Unknown event.")]
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        errors["language"] = [_("Unknown language.")]
+    if not subject.strip():
+        errors["subject"] = [_("Write a subject.")]
+    if not body.strip():
+        errors["body"] = [_("Write the text.")]
+    import re
+
+    unknown = sorted(
+        {
+            m.group(0)
+            for m in re.finditer(r"\{\{\s*[^}]*\}\}", subject + body)
+            if m.group(0).replace(" ", "") not in PLACEHOLDERS
+        }
+    )
+    if unknown:
+        errors["body"] = [_("Unknown placeholders: %(p)s") % {"p": ", ".join(unknown)}]
+    if errors:
+        raise ValidationError(errors)
+    template, _created = NotificationTemplate.objects.update_or_create(
+        event=event,
+        language=language,
+        defaults={"subject": subject.strip(), "body": body, "active": active},
+    )
+    return template
