@@ -29,6 +29,10 @@ MATCH_WINDOW = 200
 # Ranked documents checked against the reader's rights at a time (at least).
 RESOLVE_CHUNK = 20
 PG_CONFIGS = {"en": "english", "sv": "swedish"}
+# The "rare" tier's candidates: the rarest words, together in at most about this share of
+# the help center's documents (PostgreSQL's statistics; unlisted words count as none).
+RARE_SHARE = 0.05
+_COMMON_LEXEMES = "kb-search:common-lexemes"
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,8 @@ class KbSearchBackend(Protocol):
         """(kind, object_id, rank) of matching documents, best first.
 
         ``require``: "any" (a document holding any term), "every" (every term), "most"
-        (all terms but one at least), "every_in_title" or "any_in_title" (every or any term
-        in the title or tags).
+        (all terms but one at least), "rare" (any of the terms few documents hold),
+        "every_in_title" or "any_in_title" (every or any term in the title or tags).
         """
 
 
@@ -220,13 +224,13 @@ class PostgresBackend:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE knowledge_search_doc")
 
-    # Documents with every word in the title (or tags) rank first, then those with every
-    # word anywhere, then with all words but one (coverage outweighs ts_rank); a help
-    # center's answer to a question
-    # nearly always has one of its words in the title. When a narrow tier fills the page,
-    # the rest of the index is never ranked: a query with a common word ("vpn", "not
-    # working") does not score thousands of documents.
-    tiers = ("every_in_title", "every", "most", "any_in_title", "any")
+    # Results are gathered in tiers, narrowest first, and only the first tier that fills
+    # the page is ranked, so a query with a common word ("vpn", "not working") does not
+    # score thousands of documents. Documents with every word in the title (or tags), or
+    # anywhere, rank first anyway (coverage outweighs ts_rank). The "rare" tier is the
+    # one trade: for a long text it ranks only documents holding one of its rarer words,
+    # so a document sharing just the common words with it can be left out.
+    tiers = ("every_in_title", "every", "rare", "most", "any_in_title", "any")
 
     def match(
         self,
@@ -246,6 +250,23 @@ class PostgresBackend:
         # words in their text.
         in_title = "ts_filter(document, '{a,b}') @@ q"
         every, any_ = " & ".join(words), " | ".join(words)
+        if require == "rare":
+            # Candidates hold at least one of the words few documents hold; the ranking
+            # still counts every word. A long text (a request being typed) then ranks a
+            # few hundred documents instead of all that share a common word.
+            common = self._common_lexemes()
+            # A word the statistics do not list is in fewer documents than they track: it
+            # costs nothing. Then the rarest listed words, at least one, within the budget.
+            share = {w: common.get(w.removesuffix(":*"), 0.0) for w in words}
+            rare, total = [], 0.0
+            for word in sorted(words, key=share.__getitem__):
+                if total and total + share[word] > RARE_SHARE:
+                    break
+                rare.append(word)
+                total += share[word]
+            if len(rare) == len(words):
+                return []  # nothing to narrow by: the "any" tier says the same
+            any_ = " | ".join(rare)
         # All words but one: the documents that come right after those holding every word.
         most = " | ".join(
             "(" + " & ".join(w for j, w in enumerate(words) if j != i) + ")"
@@ -255,6 +276,7 @@ class PostgresBackend:
             "every_in_title": (every, in_title),
             "every": (every, ""),
             "most": (most, ""),
+            "rare": (any_, ""),
             "any_in_title": (any_, in_title),
             "any": (any_, ""),
         }[require]
@@ -267,6 +289,28 @@ class PostgresBackend:
             limit=limit,
             where=where,
         )
+
+    @staticmethod
+    def _common_lexemes() -> dict[str, float]:
+        """Lexemes in many documents and the share of documents holding each: PostgreSQL's
+        own statistics of the index (``ANALYZE``), cached for a few minutes."""
+        found = cache.get(_COMMON_LEXEMES)
+        if found is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    SELECT u.lexeme, u.share
+                    FROM pg_stats s,
+                         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs)
+                           AS u(lexeme, share)
+                    WHERE s.tablename = 'knowledge_search_doc' AND s.attname = 'document'
+                      AND u.lexeme IS NOT NULL AND u.share >= %s
+                    """,
+                    [RARE_SHARE / 20],
+                )
+                found = {lexeme: float(share) for lexeme, share in cursor.fetchall()}
+            cache.set(_COMMON_LEXEMES, found, timeout=600)
+        return found
 
     @staticmethod
     def _match(
@@ -476,7 +520,7 @@ def _run(
 ) -> list[Hit]:
     search = backend()
     # With one word, "every" is "any" (and so for the title tiers); with two, "most" is.
-    skip = {1: {"every", "most", "any_in_title"}, 2: {"most"}}.get(len(terms), set())
+    skip = {1: {"every", "most", "rare", "any_in_title"}, 2: {"most"}}.get(len(terms), set())
     tiers = [t for t in search.tiers if t not in skip]
     previous: list[tuple[str, int, float]] = []
     for require in tiers:
