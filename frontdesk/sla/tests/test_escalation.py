@@ -16,6 +16,13 @@ from frontdesk.tickets.models import EventKind, Message, MessageKind, TicketEven
 pytestmark = pytest.mark.django_db
 
 
+def rule_mails() -> list:  # type: ignore[type-arg]
+    """The escalation emails (other apps may tell people about SLA events in their own way)."""
+    return [
+        m for m in mail.outbox if "SLA breached:" in m.subject or "SLA breaching soon:" in m.subject
+    ]
+
+
 @pytest.fixture
 def breach_rule(office_policy, people):
     return rule_save(
@@ -51,9 +58,10 @@ def test_breach_moves_the_ticket_raises_priority_tags_and_tells_people(desk, bre
     )
     assert {"team", "priority", "tags"} <= changed
     # Alice (the assignee) and Carol, lead of L2, the team that now owns the ticket.
-    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "carol@example.com"]
+    sent = rule_mails()
+    assert sorted(m.to[0] for m in sent) == ["alice@example.com", "carol@example.com"]
     link = reverse("desk:ticket", args=[ticket.number])
-    for message in mail.outbox:
+    for message in sent:
         assert message.subject == f"[#{ticket.number}] SLA breached: First response"
         assert link in message.body
 
@@ -61,12 +69,12 @@ def test_breach_moves_the_ticket_raises_priority_tags_and_tells_people(desk, bre
 def test_running_the_reaction_twice_changes_nothing_more(desk, breach_rule, people):
     ticket = desk.open(sto(2025, 3, 4, 9, 0), assignee=people["alice"])
     desk.scan(sto(2025, 3, 4, 10, 0))
-    sent = len(mail.outbox)
+    sent = len(rule_mails())
     events_before = TicketEvent.objects.filter(ticket=ticket).count()
     with desk.at(sto(2025, 3, 4, 10, 1)):
         sla_event_react(ticket_id=ticket.pk, target="first_response", cycle=0, kind=Trigger.BREACH)
     assert EscalationRun.objects.count() == 1
-    assert len(mail.outbox) == sent
+    assert len(rule_mails()) == sent
     assert TicketEvent.objects.filter(ticket=ticket).count() == events_before
 
 
@@ -78,8 +86,8 @@ def test_warning_rule_tells_supervisors_only(desk, office_policy, people):
     ticket = desk.open(sto(2025, 3, 4, 9, 0))
     mail.outbox.clear()
     desk.scan(sto(2025, 3, 4, 9, 46))
-    assert [m.to for m in mail.outbox] == [["supervisor@example.com"]]
-    assert "breaching soon" in mail.outbox[0].subject
+    assert [m.to for m in rule_mails()] == [["supervisor@example.com"]]
+    assert "breaching soon" in rule_mails()[0].subject
     ticket.refresh_from_db()
     assert ticket.team == people["l1"]
 
