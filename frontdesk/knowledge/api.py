@@ -247,7 +247,7 @@ def _tags_field() -> serializers.ListField:
 
 class ArticleCreateSerializer(StrictSerializer):
     section = IdField(queryset=Section.objects.all())
-    language = serializers.ChoiceField(choices=LANGUAGES, default="en")
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, default="en")
     title = serializers.CharField(max_length=200)
     body_md = serializers.CharField(
         max_length=BODY_MAX_CHARS, allow_blank=True, default="", trim_whitespace=False
@@ -283,7 +283,7 @@ class TransitionSerializer(StrictSerializer):
 
 
 class TranslationCreateSerializer(StrictSerializer):
-    language = serializers.ChoiceField(choices=LANGUAGES)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
     title = serializers.CharField(max_length=200)
     body_md = serializers.CharField(
         max_length=BODY_MAX_CHARS, allow_blank=True, default="", trim_whitespace=False
