@@ -86,7 +86,7 @@ def noise_of(parsed: ParsedMail) -> Noise:
     return Noise.NONE
 
 
-_DMARC_RE = re.compile(r"\bdmarc\s*=\s*(\w+)", re.IGNORECASE)
+_DMARC_RE = re.compile(r"\bdmarc[ \t]{0,5}=[ \t]{0,5}(\w{1,20})", re.IGNORECASE)
 
 
 def dmarc_result(parsed: ParsedMail) -> str:

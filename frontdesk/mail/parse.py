@@ -31,6 +31,23 @@ MAX_HTML_CHARS = 500_000
 MAX_HTML_DEPTH = 400
 MAX_TEXT_CHARS = 500_000
 MAX_ADDRESSES = 50
+# Header values are cut before any regex or address parser sees them: a 30 KB From header
+# made the address search quadratic. One address fits in 1,000 characters; lists (To, Cc,
+# References, Delivered-To) get more room.
+HEADER_MAX_CHARS = 1_000
+HEADER_LIST_MAX_CHARS = 16_000
+LIST_HEADERS = frozenset(
+    [
+        "to",
+        "cc",
+        "references",
+        "delivered-to",
+        "x-original-to",
+        "envelope-to",
+        "authentication-results",
+        "x-failed-recipients",
+    ]
+)
 
 # Names mail clients use for charsets Python knows under another name.
 CHARSET_ALIASES = {
@@ -141,31 +158,124 @@ def header_text(value: object) -> str:
     return " ".join(text.split())
 
 
-def _header(msg: Message, name: str) -> str:
-    """One header, never raising: policy.default parses, raw text is the fallback."""
+def _limit(name: str) -> int:
+    return HEADER_LIST_MAX_CHARS if name.lower() in LIST_HEADERS else HEADER_MAX_CHARS
+
+
+# The stdlib's structured parse of these (policy.default) is quadratic on some inputs (a
+# run of '"' took seconds), and the pipeline reads addresses with getaddresses anyway: they
+# are always read from the raw text.
+ADDRESS_HEADERS = frozenset(
+    [
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "delivered-to",
+        "x-original-to",
+        "envelope-to",
+        "x-failed-recipients",
+        "return-path",
+    ]
+)
+
+
+def _raw_values(msg: Message, name: str) -> list[str]:
+    """The header's values as they arrived (no parsing: that is what may be slow)."""
+    items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
+    return [str(raw) for key, raw in items if key.lower() == name.lower()]
+
+
+_ENCODED_WORD = r"=\?[^?\s]{1,40}\?[qQbB]\?[^?\s]{0,500}\?="
+_ENCODED_RUN_RE = re.compile(rf"{_ENCODED_WORD}(?:[ \t]{{1,20}}{_ENCODED_WORD}){{0,50}}")
+
+
+def _encoded_names_quoted(value: str) -> str:
+    """Decode the encoded words of an address header into quoted strings.
+
+    Decoded, ``=?utf-8?q?alice@example.com?= <mallory@evil.example>`` must stay a display
+    name: each run of encoded words outside quotes becomes one quoted string, inside quotes
+    its escaped text; inside ``<...>`` nothing is touched. One linear pass.
+    """
+    if "=?" not in value:
+        return value
+    out: list[str] = []
+    position = 0
+    in_quote = in_angle = escaped = False
+    for match in _ENCODED_RUN_RE.finditer(value):
+        for ch in value[position : match.start()]:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"' and not in_angle:
+                in_quote = not in_quote
+            elif ch == "<" and not in_quote:
+                in_angle = True
+            elif ch == ">" and not in_quote:
+                in_angle = False
+        out.append(value[position : match.start()])
+        position = match.end()
+        word = match.group()
+        if in_angle or escaped:
+            out.append(word)
+            continue
+        text = header_text(word).replace("\\", "\\\\").replace('"', '\\"')
+        out.append(text if in_quote else f'"{text}"')
+    out.append(value[position:])
+    return "".join(out)
+
+
+def _raw_text(raw: str, *, decode: bool) -> str:
+    """A raw header value as text: 8-bit bytes read as UTF-8 (else Windows-1252).
+
+    Address headers keep their encoded words (``decode=False``): the names are decoded
+    after the addresses were split, so a name encoded as "x@y, z" cannot become an address.
+    """
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        raw = charset_decode(raw.encode("utf-8", errors="surrogateescape"), "utf-8")
+    return header_text(raw) if decode else _encoded_names_quoted(" ".join(raw.split()))
+
+
+def _value_text(msg: Message, name: str, raw: str, limit: int, index: int) -> str:
+    if name.lower() in ADDRESS_HEADERS:
+        return _raw_text(raw[:limit], decode=False)
+    if len(raw) > limit:
+        return _raw_text(raw[:limit], decode=True)
     try:
-        value = msg.get(name)
+        values = msg.get_all(name) or []
+        value: object = values[index] if index < len(values) else raw
     except Exception:  # noqa: BLE001 - a header the parser chokes on
-        value = None
-        for key, raw in msg.raw_items() if hasattr(msg, "raw_items") else msg.items():
-            if key.lower() == name.lower():
-                value = raw
-                break
+        value = raw
+    return header_text(value)
+
+
+def _header(msg: Message, name: str) -> str:
+    """One header, never raising. Unstructured headers go through policy.default; address
+    headers and any value over its limit are read from the raw text, cut to the limit
+    first: no regex or parser ever sees more than the limit."""
+    limit = _limit(name)
+    raws = _raw_values(msg, name)
+    if not raws:
+        return ""
     try:
-        return header_text(value)
+        return _value_text(msg, name, raws[0], limit, 0)[:limit]
     except Exception:  # noqa: BLE001
         return ""
 
 
 def _header_all(msg: Message, name: str) -> list[str]:
-    try:
-        values = msg.get_all(name) or []
-    except Exception:  # noqa: BLE001
-        values = [raw for key, raw in msg.raw_items() if key.lower() == name.lower()]
+    limit = _limit(name)
     out = []
-    for value in values:
+    budget = limit
+    for index, raw in enumerate(_raw_values(msg, name)[:MAX_ADDRESSES]):
         with contextlib.suppress(Exception):
-            out.append(header_text(value))
+            text = _value_text(msg, name, raw[:budget], limit, index)[:budget]
+            budget -= len(text)
+            out.append(text)
+        if budget <= 0:
+            break
     return out
 
 
@@ -211,21 +321,26 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-_BARE_ADDRESS_RE = re.compile(r"[^\s<>\"'@,;:()]+@[^\s<>\"'@,;:()]+\.[^\s<>\"'@,;:()]+")
+# Bounded (RFC 5321 lengths): an unbounded version was quadratic on a long word.
+_BARE_ADDRESS_RE = re.compile(
+    r"[^\s<>\"'@,;:()]{1,64}@[^\s<>\"'@,;:()]{1,255}\.[^\s<>\"'@,;:()]{1,63}"
+)
+_QUOTED_LOCAL_RE = re.compile(r'"[^"]{0,200}\s([^"\s]{1,64})"@')
 
 
 def _address(value: str) -> tuple[str, str]:
+    value = (value or "")[:HEADER_MAX_CHARS]
     found = _addresses([value]) if value else []
     if found and _BARE_ADDRESS_RE.fullmatch(found[0][0]):
         return found[0]
     # "Big Bug bb@bug.com" (no angle brackets; the parser reads it as the quoted local part
     # "Big Bug bb"): the address is the last address-shaped word.
-    value = re.sub(r'"[^"]*\s([^"\s]+)"@', r" \1@", value or "")
+    value = _QUOTED_LOCAL_RE.sub(r" \1@", value)
     bare = _BARE_ADDRESS_RE.findall(value)
     if bare:
         address = bare[-1].lower()
         name = value[: value.rfind(bare[-1])].strip().strip('"<').strip()
-        return address, name
+        return address, header_text(name)
     name, address = parseaddr(value or "")
     address = address.strip().lower()
     return (address if "@" in address else "", header_text(name))
@@ -609,7 +724,10 @@ def _bodies(parsed: ParsedMail, state: _Walk) -> None:
             parsed.reply_html = text_to_html(reply_text)
 
 
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+# ``[^<>]`` keeps every scan inside one tag: with ``[^>]*`` "<div " * 8000 was quadratic.
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]{0,30})[^<>]{0,2000}?(/?)>")
+_BREAK_RE = re.compile(r"<\s{0,10}(br|/p|/div|/li|/tr|/h\d)\b[^<>]{0,2000}>", re.IGNORECASE)
+_ANY_TAG_RE = re.compile(r"<[^<>]{0,2000}>")
 _VOID = frozenset(
     [
         "area",
@@ -644,8 +762,8 @@ def html_depth(html: str) -> int:
 def html_strip(html: str) -> str:
     import html as html_lib
 
-    text = re.sub(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", "\n", html, flags=re.IGNORECASE)
-    return html_lib.unescape(re.sub(r"<[^>]*>", "", text))
+    text = _BREAK_RE.sub("\n", html)
+    return html_lib.unescape(_ANY_TAG_RE.sub("", text))
 
 
 def text_tidy(text: str) -> str:

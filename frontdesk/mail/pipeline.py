@@ -237,7 +237,7 @@ def _give_up_if_exhausted(inbound_id: int) -> None:
     )
 
 
-_ADDRESS_RE = re.compile(r"[^\s<>\"@]+@[^\s<>\"@]+\.[^\s<>\"@.]+")
+_ADDRESS_RE = re.compile(r"[^\s<>\"@]{1,64}@[^\s<>\"@]{1,255}\.[^\s<>\"@.]{1,63}")
 
 
 def _is_address(value: str) -> bool:

@@ -108,3 +108,81 @@ def test_quote_splitting_never_crashes_or_returns_an_empty_reply(text):
     assert reply is None or reply.strip()
     html_part = html_reply_part(text)
     assert html_part is None or html_part.strip()
+
+
+# --- inputs that once made a regex backtrack for seconds (security review, item 1) --------
+
+HEAD = "From: a@example.com\r\nTo: support@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+PATHOLOGICAL = {
+    "unclosed divs (41 KB of '<div ')": HEAD + "Content-Type: text/html\r\n\r\n" + "<div " * 8000,
+    "half a megabyte of unclosed divs": HEAD
+    + "Content-Type: text/html\r\n\r\n"
+    + "<div " * 100_000,
+    "attributes that look like a quote marker": HEAD
+    + "Content-Type: text/html\r\n\r\n"
+    + "<div class=x style='style=style=" * 20_000,
+    "a run of dashes in HTML": HEAD + "Content-Type: text/html\r\n\r\n<p>hi</p>" + "-" * 400_000,
+    "a run of dashes in text": HEAD + "\r\nhi\r\n" + "-" * 400_000,
+    "200,000 blank lines": HEAD + "\r\nhi" + "\r\n" * 200_000 + "x",
+    "a 30 KB From header": "From: "
+    + "a" * 30_000
+    + "\r\nTo: s@example.com\r\nSubject: x\r\n\r\nhi",
+    "a From header of 15,000 '@'": "From: " + "a@" * 15_000 + "\r\nSubject: x\r\n\r\nhi",
+    "a quoted From without its end": 'From: "' + "a " * 15_000 + "\r\n\r\nhi",
+    "huge To and Cc": "From: a@example.com\r\nTo: "
+    + "a" * 30_000
+    + "\r\nCc: "
+    + "a@b, " * 6000
+    + "\r\n\r\nhi",
+    "broken encoded words": "From: a@example.com\r\nTo: "
+    + "=?a?q?" * 5000
+    + "\r\nSubject: "
+    + "=?a?q?" * 5000
+    + "\r\n\r\nhi",
+    "30,000 '<' in References": "From: a@example.com\r\nReferences: " + "<" * 30_000 + "\r\n\r\nhi",
+    "50,000 From: lines in the body": HEAD + "\r\n" + "From: x\n" * 50_000,
+}
+
+
+def test_pathological_mail_parses_in_bounded_time():
+    for name, text in PATHOLOGICAL.items():
+        started = time.perf_counter()
+        parsed = mail_parse(text.encode())
+        noise_of(parsed)
+        elapsed = time.perf_counter() - started
+        assert elapsed < LIMIT_SECONDS, f"{name}: {elapsed:.1f} s"
+
+
+def test_a_huge_from_header_still_yields_no_address_rather_than_garbage():
+    parsed = mail_parse(b"From: " + b"a" * 30_000 + b"\r\nSubject: x\r\n\r\nhi")
+    assert parsed.from_email == ""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        ["<div ", "<blockquote type=", "-", "\n", " ", "a@", '"', "=?", "<", "From: ", "On wrote "]
+    ),
+    st.integers(min_value=1000, max_value=20_000),
+    st.sampled_from(["From", "To", "Subject", "References", "body-html", "body-text"]),
+)
+def test_repeated_fragments_anywhere_stay_fast(fragment, times, where):
+    blob = fragment * times
+    if where == "body-html":
+        raw = HEAD + "Content-Type: text/html\r\n\r\n" + blob
+    elif where == "body-text":
+        raw = HEAD + "\r\n" + blob
+    else:
+        raw = f"{where}: {blob}\r\nMessage-ID: <x@y>\r\n\r\nhi"
+    _timed(raw.encode("utf-8", errors="surrogateescape"))
+
+
+def test_an_encoded_display_name_never_becomes_the_address():
+    parsed = mail_parse(
+        b"From: =?utf-8?q?alice@example.com?= <mallory@evil.example>\r\n"
+        b"Cc: =?utf-8?q?Lind=2C_Erik?= <erik@example.org>, =?utf-8?b?SsO2cmc=?= <j@example.net>"
+        b"\r\nSubject: =?utf-8?q?Skrivaren_=C3=A4r_trasig?=\r\n\r\nhi"
+    )
+    assert (parsed.from_email, parsed.from_name) == ("mallory@evil.example", "alice@example.com")
+    assert parsed.cc == [("erik@example.org", "Lind, Erik"), ("j@example.net", "Jörg")]
+    assert parsed.subject == "Skrivaren är trasig"
