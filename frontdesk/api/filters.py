@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 
 from frontdesk.accounts.models import User
-from frontdesk.tickets.models import Channel, Priority, StatusCategory, TicketType
-from frontdesk.tickets.queues import SORTS, filters_clean, filters_q
+from frontdesk.tickets.models import Channel, Priority, StatusCategory, Ticket, TicketType
+from frontdesk.tickets.queues import NULLABLE_SORT_FIELDS, SORTS, filters_clean, filters_q
 
 _ID_RE = re.compile(r"^[0-9]{1,18}$")
 LIST_KEYS = ("status_category", "priority", "ticket_type", "channel")
@@ -100,6 +100,15 @@ def sort_ordering(sort: str) -> tuple[str, ...]:
     if sort not in SORTS:
         raise ValidationError({"sort": [_("Use one of: %(s)s") % {"s": ", ".join(SORTS)}]})
     return tuple(("-" if descending else "") + name for name, descending in SORTS[sort])
+
+
+def sort_queryset(queryset: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    """Rows the sort can page through: a cursor cannot stand on a NULL, so sorting by a
+    column that may be empty (``sla_due_at``) lists only the tickets that have a value."""
+    for name, _descending in SORTS.get(sort, ()):
+        if name in NULLABLE_SORT_FIELDS:
+            queryset = queryset.filter(**{f"{name}__isnull": False})
+    return queryset
 
 
 TICKET_LIST_PARAMETERS = [

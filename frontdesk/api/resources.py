@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from frontdesk.accounts.models import Role
 from frontdesk.accounts.services import user_create
-from frontdesk.api.filters import sort_ordering
+from frontdesk.api.filters import sort_ordering, sort_queryset
 from frontdesk.api.pagination import ByNameCursorPagination
 from frontdesk.api.permissions import IsAgent
 from frontdesk.api.selectors import (
@@ -259,8 +259,9 @@ class SavedViewViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def tickets(self, request: Request, pk: str) -> Response:
         view = saved_view_get_for(request.user, int(pk))
-        self.cursor_ordering = sort_ordering(view.sort if view.sort in SORTS else "-updated_at")
-        queryset = ticket_page_queryset(view_queryset(view, user=request.user))
+        sort = view.sort if view.sort in SORTS else "-updated_at"
+        self.cursor_ordering = sort_ordering(sort)
+        queryset = ticket_page_queryset(sort_queryset(view_queryset(view, user=request.user), sort))
         page = self.paginate_queryset(queryset)
         data = TicketSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)

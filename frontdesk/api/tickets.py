@@ -23,7 +23,12 @@ from rest_framework.response import Response
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import customer_get_or_create
-from frontdesk.api.filters import TICKET_LIST_PARAMETERS, sort_ordering, ticket_filter_q
+from frontdesk.api.filters import (
+    TICKET_LIST_PARAMETERS,
+    sort_ordering,
+    sort_queryset,
+    ticket_filter_q,
+)
 from frontdesk.api.pagination import ChronologicalCursorPagination
 from frontdesk.api.permissions import is_agent
 from frontdesk.api.selectors import (
@@ -138,6 +143,7 @@ class TicketViewSet(viewsets.GenericViewSet):
             return self._search(queryset, query)
         sort = request.query_params.get("sort", "").strip()
         self.cursor_ordering = sort_ordering(sort) if sort else None
+        queryset = sort_queryset(queryset, sort)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.ticket_data(page, many=True))
 

@@ -196,6 +196,7 @@ class ViewForm(forms.Form):
             ("-created_at", _("Newest first")),
             ("created_at", _("Oldest first")),
             ("-number", _("Highest number first")),
+            ("sla_due_at", _("Next SLA due first")),
         ],
     )
     shared = forms.BooleanField(label=_("Share with all agents"), required=False)

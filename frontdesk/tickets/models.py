@@ -318,6 +318,17 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "-created_at"], name="ticket_org_idx"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # Reporting reads solved and first-responded tickets by date range.
+            models.Index(
+                fields=["solved_at"],
+                name="ticket_solved_idx",
+                condition=Q(solved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["first_response_at"],
+                name="ticket_first_response_idx",
+                condition=Q(first_response_at__isnull=False),
+            ),
             # Every open ticket once, small next to all tickets: sidebar counts read it
             # without touching the table (index-only scan).
             models.Index(

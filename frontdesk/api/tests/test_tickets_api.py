@@ -314,3 +314,25 @@ def test_agent_may_solve_own_request_like_in_the_portal(api_as, make_ticket, peo
     own = make_ticket(requester=people["bob"])
     assert api_as("bob").post(f"{TICKETS}{own.number}/solve/").status_code == 200
     assert api_as("alice").post(f"{TICKETS}{own.number}/reopen/").status_code == 403
+
+
+def test_sorting_by_next_sla_due_pages_through_tickets_with_a_target(api_as, make_ticket):
+    from datetime import timedelta
+
+    from frontdesk.core import clock
+    from frontdesk.tickets.models import Ticket
+
+    tickets = [make_ticket(subject=f"Due {i}") for i in range(4)]
+    make_ticket(subject="No SLA")
+    now = clock.now()
+    for offset, ticket in zip((3, 1, 2, 0), tickets, strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=now + timedelta(hours=offset))
+    client = api_as("alice")
+    url, seen = "/api/v1/tickets/?sort=sla_due_at&page_size=2", []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        seen += [row["subject"] for row in response.json()["results"]]
+        url = response.json()["next"]
+    # Soonest due first; a ticket without a running target is not in this order.
+    assert seen == ["Due 3", "Due 1", "Due 2", "Due 0"]
