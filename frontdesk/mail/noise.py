@@ -7,7 +7,10 @@ never acknowledges them; auto-replies and bounces never open a ticket either.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from django.conf import settings
 
 from frontdesk.mail.parse import ParsedMail
 
@@ -89,13 +92,88 @@ def noise_of(parsed: ParsedMail) -> Noise:
 _DMARC_RE = re.compile(r"\bdmarc[ \t]{0,5}=[ \t]{0,5}(\w{1,20})", re.IGNORECASE)
 
 
-def dmarc_result(parsed: ParsedMail) -> str:
-    """``fail``, ``pass``, ... from the Authentication-Results our MTA stamped ("" if none).
+def _trusted_auth_results(parsed: ParsedMail) -> str:
+    """The Authentication-Results header our own MTA stamped ("" if none).
 
-    Only the topmost header counts: that is the one our own server added; lower ones came
-    with the mail and could say anything.
+    Only the topmost header counts (the one our server added; lower ones came with the
+    mail and could say anything), or, when ``MAIL_AUTHSERV_ID`` names our server, the
+    first header carrying that id.
     """
     value = parsed.headers.get("authentication-results", "")
-    first = value.split("\n")[0] if value else ""
-    match = _DMARC_RE.search(first)
+    if not value:
+        return ""
+    headers = value.split("\n")
+    ours = {
+        i.strip().lower()
+        for i in str(getattr(settings, "MAIL_AUTHSERV_ID", "") or "").split(",")
+        if i.strip()
+    }
+    if not ours:
+        return headers[0]
+    for header in headers:
+        if header.split(";", 1)[0].strip().lower() in ours:
+            return header
+    return ""
+
+
+def dmarc_result(parsed: ParsedMail) -> str:
+    """``fail``, ``pass``, ... from the Authentication-Results our MTA stamped ("" if none)."""
+    match = _DMARC_RE.search(_trusted_auth_results(parsed))
     return match.group(1).lower() if match else ""
+
+
+_COMMENT_RE = re.compile(r"\([^()]{0,500}\)")
+_METHOD_RE = re.compile(r"^(dkim|spf|dmarc)[ \t]{0,5}=[ \t]{0,5}(\w{1,20})", re.IGNORECASE)
+_PROPERTY_RE = re.compile(r"\b(header\.d|header\.i|smtp\.mailfrom|header\.from)=([^\s;]{1,300})")
+
+
+@dataclass
+class AuthResults:
+    """What our MTA checked about the sender (RFC 8601), lowercased."""
+
+    dmarc: str = ""
+    spf: list[tuple[str, str]] = field(default_factory=list)  # (result, smtp.mailfrom domain)
+    dkim: list[tuple[str, str]] = field(default_factory=list)  # (result, signing domain)
+
+
+def auth_results(parsed: ParsedMail) -> AuthResults:
+    results = AuthResults()
+    header = _COMMENT_RE.sub(" ", _trusted_auth_results(parsed))
+    for clause in header.split(";")[1:40]:
+        clause = clause.strip()
+        method = _METHOD_RE.match(clause)
+        if not method:
+            continue
+        name, result = method.group(1).lower(), method.group(2).lower()
+        props = {k.lower(): v.strip("<>\"'").lower() for k, v in _PROPERTY_RE.findall(clause)}
+        if name == "dmarc" and not results.dmarc:
+            results.dmarc = result
+        elif name == "spf":
+            results.spf.append((result, props.get("smtp.mailfrom", "").rpartition("@")[2]))
+        elif name == "dkim":
+            domain = props.get("header.d") or props.get("header.i", "").rpartition("@")[2]
+            results.dkim.append((result, domain))
+    return results
+
+
+def _aligned(domain: str, from_domain: str) -> bool:
+    """Relaxed alignment (RFC 7489): the same domain or one a subdomain of the other."""
+    if not domain or not from_domain or "." not in domain or "." not in from_domain:
+        return False
+    return (
+        domain == from_domain
+        or from_domain.endswith("." + domain)
+        or domain.endswith("." + from_domain)
+    )
+
+
+def sender_authenticated(parsed: ParsedMail) -> bool:
+    """Did our MTA vouch for the From domain: dmarc=pass, or SPF or DKIM passing for a
+    domain aligned with it? Without a verdict from our MTA, nothing is vouched for."""
+    results = auth_results(parsed)
+    if results.dmarc == "pass":
+        return True
+    if results.dmarc == "fail":
+        return False
+    from_domain = parsed.from_email.rpartition("@")[2].lower()
+    return any(r == "pass" and _aligned(d, from_domain) for r, d in results.spf + results.dkim)

@@ -42,7 +42,7 @@ from frontdesk.mail.models import (
     OutboundMail,
     OutboundState,
 )
-from frontdesk.mail.noise import Noise, dmarc_result, noise_of
+from frontdesk.mail.noise import Noise, dmarc_result, noise_of, sender_authenticated
 from frontdesk.mail.parse import ParsedMail, inline_cids, mail_parse, message_id_for
 from frontdesk.mail.threading import thread_resolve
 from frontdesk.mail.tokens import address_base
@@ -297,8 +297,10 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
         return _set(inbound, InboundState.IGNORED, "own_mail")
     noise = noise_of(parsed)
     if noise == Noise.BOUNCE:
-        bounce_record(parsed)
-        return _set(inbound, InboundState.IGNORED, "bounce")
+        # A report about mail we never sent (or naming someone it was not sent to) counts
+        # for nothing; it is kept, ignored, under its own reason.
+        counted = bounce_record(parsed)
+        return _set(inbound, InboundState.IGNORED, "bounce" if counted else "bounce_unmatched")
     if noise == Noise.REPORT:
         return _set(inbound, InboundState.IGNORED, "report")
     if noise == Noise.AUTO_REPLY:
@@ -312,7 +314,10 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
     _fault("before_receive")
     author = _sender_user(parsed.from_email, parsed.from_name)
     recipients = parsed.to + [a for a, _n in parsed.cc] + parsed.delivered_to
-    thread = thread_resolve(parsed=parsed, sender=author, recipients=recipients)
+    authenticated = sender_authenticated(parsed)
+    thread = thread_resolve(
+        parsed=parsed, sender=author, recipients=recipients, authenticated=authenticated
+    )
     files, refused = _files_checked(parsed)
     metadata = _metadata(inbound, parsed, noise=noise, how=thread.how, refused=refused)
     if thread.refused is not None:
@@ -320,18 +325,18 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
     body_text = parsed.body_text or (
         _("(This mail had no text.)") if not parsed.body_html else parsed.body_text
     )
+    # Anyone can write an agent's address in From: mail never speaks for an agent to a
+    # customer. On a ticket or as a new one, it is kept as a held internal note (the agent
+    # can repost it), and a new ticket from it takes no CCs: nobody outside is ever mailed.
+    held = author.is_agent
+    if held:
+        metadata["held"] = True
     if thread.ticket is not None:
-        kind = MessageKind.PUBLIC
-        if author.is_agent:
-            # Anyone can write an agent's address in From: mail never speaks for an agent
-            # to the customer. It is kept as a held note the agent can repost.
-            kind = MessageKind.NOTE
-            metadata["held"] = True
         inbound_message = InboundMessage(
             channel=Channel.EMAIL,
             author=author,
             ticket=thread.ticket,
-            kind=kind,
+            kind=MessageKind.NOTE if held else MessageKind.PUBLIC,
             subject=parsed.subject,
             body_text=body_text,
             body_html=parsed.body_html,
@@ -347,12 +352,17 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
             body_text=body_text,
             body_html=parsed.body_html,
             attachments=files,
+            kind=MessageKind.NOTE if held else MessageKind.PUBLIC,
             team=inbound.mailbox.team if inbound.mailbox else None,
-            cc=_cc_users(parsed, author),
+            cc=[] if held else _cc_users(parsed, author),
             external_id=parsed.message_id,
             metadata=metadata,
         )
     message = message_receive(inbound=inbound_message)
+    if authenticated:
+        # Mail our MTA verified came from this address: it works again. (Unverified mail
+        # proves nothing: a forged From must not turn acknowledgements back on.)
+        bounce_clear(parsed.from_email)
     inbound.ticket_message = message
     return _set(inbound, InboundState.PARSED, thread.how or "new_ticket")
 
@@ -446,27 +456,49 @@ def _metadata(
 # --- bounces ----------------------------------------------------------------------------------
 
 
-def bounce_record(parsed: ParsedMail) -> None:
-    """A permanent failure marks the address bouncing and our mail to it failed."""
+def bounce_record(parsed: ParsedMail) -> int:
+    """A permanent failure of *our* mail marks the address bouncing and that mail failed.
+
+    Anyone can send a delivery report naming any address, so a report counts only when it
+    carries the Message-ID of a mail we sent (``OutboundMail``) and the failed recipient
+    was one of that mail's recipients. Returns how many addresses were marked.
+    """
     bounce = parsed.bounce
-    if bounce is None:
-        return
+    if bounce is None or not bounce.permanent or not bounce.original_message_ids:
+        return 0
+    ours = list(
+        OutboundMail.objects.filter(message_id__in=bounce.original_message_ids[:10]).only(
+            "pk", "to", "cc"
+        )
+    )
+    failed = {a.strip().lower() for a in bounce.recipients[:20]}
     now = clock.now()
-    reason = bounce.diagnostic or parsed.subject
-    if bounce.permanent:
-        for address in bounce.recipients[:20]:
-            updated = BouncingAddress.objects.filter(email=address).update(
-                bounced_at=now, bounce_count=F("bounce_count") + 1, reason=reason[:1000]
-            )
-            if not updated:
-                BouncingAddress.objects.get_or_create(
-                    email=address, defaults={"bounced_at": now, "reason": reason[:1000]}
-                )
-    if bounce.original_message_ids and bounce.permanent:
-        OutboundMail.objects.filter(message_id__in=bounce.original_message_ids[:10]).update(
+    reason = (bounce.diagnostic or parsed.subject)[:1000]
+    marked = 0
+    for outbound in ours:
+        recipients = {a.strip().lower() for a in [*outbound.to, *outbound.cc]}
+        hit = sorted(failed & recipients)
+        if not hit:
+            continue
+        OutboundMail.objects.filter(pk=outbound.pk).update(
             state=OutboundState.FAILED,
             last_error=_("Bounced: %(reason)s") % {"reason": reason[:500]},
         )
+        for address in hit:
+            updated = BouncingAddress.objects.filter(email=address).update(
+                bounced_at=now, bounce_count=F("bounce_count") + 1, reason=reason
+            )
+            if not updated:
+                BouncingAddress.objects.get_or_create(
+                    email=address, defaults={"bounced_at": now, "reason": reason}
+                )
+            marked += 1
+    return marked
+
+
+def bounce_clear(address: str) -> None:
+    """The address wrote to us and got through: it no longer bounces."""
+    BouncingAddress.objects.filter(email=address.strip().lower()).delete()
 
 
 def message_inbound(message: Message) -> InboundMail | None:

@@ -3,9 +3,11 @@
 In this order (ARCHITECTURE.md, "Decisions that protect users"):
 1. our signed token (reply address or our Message-ID) verified for the sender's address;
 2. In-Reply-To/References naming a Message-ID we stored (a mail we received or sent);
-3. ``[#number]`` in the subject, only when the sender is a participant.
-Reply-To is never looked at. A match by 1 or 2 whose sender is not a participant is
-reported as such: the caller turns it into a new ticket, never a reply on the matched one.
+3. ``[#number]`` in the subject, only when the sender is a participant *and* our MTA
+   vouched for the From domain (``authenticated``: dmarc=pass, or SPF/DKIM passing
+   aligned): a ticket number is no secret, and From alone is whatever the sender typed.
+Reply-To is never looked at. A match whose sender may not join is reported as
+``refused``: the caller turns it into a new ticket that names it, never a reply on it.
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ def _tickets_by_message_ids(ids: list[str]) -> Ticket | None:
     return None
 
 
-def thread_resolve(*, parsed: ParsedMail, sender: User, recipients: list[str]) -> Thread:
+def thread_resolve(
+    *, parsed: ParsedMail, sender: User, recipients: list[str], authenticated: bool
+) -> Thread:
     """Decide the thread of an incoming mail (see the module docstring)."""
     candidates = tokens_in_addresses(recipients) + tokens_in_message_ids(parsed.thread_ids)
     refused: Ticket | None = None
@@ -85,6 +89,9 @@ def thread_resolve(*, parsed: ParsedMail, sender: User, recipients: list[str]) -
         refused = ticket
     for number in _NUMBER_RE.findall(parsed.subject)[:3]:
         ticket = _followed(Ticket.objects.filter(number=int(number)).first())
-        if ticket is not None and is_participant(ticket, sender):
+        if ticket is None:
+            continue
+        if authenticated and is_participant(ticket, sender):
             return Thread(ticket=ticket, how="subject", participant=True)
+        refused = refused or ticket
     return Thread(ticket=None, refused=refused)

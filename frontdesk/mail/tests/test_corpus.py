@@ -21,7 +21,7 @@ from frontdesk.tickets.models import Message
 pytestmark = pytest.mark.corpus
 
 EXPECTED = Path(__file__).with_name("corpus_expected.json")
-IGNORED_REASONS = {"bounce", "auto_reply", "report", "own_address"}
+IGNORED_REASONS = {"bounce", "bounce_unmatched", "auto_reply", "report", "own_address"}
 
 
 def _complete_mails(corpus: Path) -> list[str]:

@@ -151,7 +151,11 @@ def test_agent_mail_on_a_ticket_is_a_held_note_never_sent_to_the_customer(
 ):
     ticket = make_ticket()
     django_mail.outbox.clear()
-    inbound = deliver(sender="alice@example.com", subject=f"Re: Printer on fire [#{ticket.number}]")
+    inbound = deliver(
+        sender="alice@example.com",
+        subject=f"Re: Printer on fire [#{ticket.number}]",
+        headers={"Authentication-Results": "mx.example.com; dmarc=pass header.from=example.com"},
+    )
 
     message = inbound.ticket_message
     assert message.ticket == ticket
