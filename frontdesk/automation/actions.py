@@ -235,7 +235,8 @@ HANDLERS: dict[str, Callable[[Mapping[str, Any], ActionContext], str]] = {
 def actions_run(actions: list[Any], ctx: ActionContext) -> list[dict[str, Any]]:
     """Run ``actions`` in order; each result is ``{"type", "ok", "detail"}``."""
     results = []
-    for action in actions if isinstance(actions, list) else []:
+    actions = actions if isinstance(actions, list) else []
+    for position, action in enumerate(actions):
         kind = action.get("type") if isinstance(action, Mapping) else None
         handler = HANDLERS.get(str(kind))
         if handler is None:
@@ -244,7 +245,8 @@ def actions_run(actions: list[Any], ctx: ActionContext) -> list[dict[str, Any]]:
         try:
             with transaction.atomic():
                 detail = handler(action, ctx)
-            ctx.ticket.refresh_from_db()
+            if position + 1 < len(actions):
+                ctx.ticket.refresh_from_db()  # the next action sees this one's change
         except (
             ValidationError,
             ObjectDoesNotExist,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -105,8 +106,12 @@ def _number(value: Any) -> Decimal | None:
             return None
         return number if number.is_finite() else None
     if isinstance(value, str):
+        text = value.strip()
+        # Most strings are words: skip Decimal (whose failure raises, which is slow).
+        if not text or text[0] not in "+-.0123456789":
+            return None
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)
         except (InvalidOperation, ValueError):
             return None
         return number if number.is_finite() else None
@@ -261,26 +266,56 @@ def _glob_match(glob: Glob, word: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Text:
+    words: tuple[str, ...]
+    positions: Mapping[str, tuple[int, ...]]  # word -> where it occurs
+
+
 @lru_cache(maxsize=64)
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(w[:MAX_WORD] for w in _WORD.findall(text[:MAX_TEXT].casefold()))
+def _text(text: str) -> _Text:
+    words = tuple(w[:MAX_WORD] for w in _WORD.findall(text[:MAX_TEXT].casefold()))
+    positions: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        positions.setdefault(word, []).append(i)
+    return _Text(words, {w: tuple(p) for w, p in positions.items()})
+
+
+def _phrase_at(phrase: tuple[Glob, ...], words: tuple[str, ...], start: int) -> bool:
+    if start + len(phrase) > len(words):
+        return False
+    return all(_glob_match(phrase[j], words[start + j]) for j in range(len(phrase)))
+
+
+@lru_cache(maxsize=4096)
+def _text_matches(pattern: str, text: str) -> bool:
+    compiled = pattern_compile(pattern)
+    if compiled is None:
+        return False
+    indexed = _text(text)
+    for phrase in compiled:
+        first = phrase[0]
+        if len(first) == 1:
+            # A literal first word: look only where it occurs.
+            starts: Any = indexed.positions.get(first[0], ())
+        else:
+            starts = (
+                i
+                for word, where in indexed.positions.items()
+                if _glob_match(first, word)
+                for i in where
+            )
+        if any(_phrase_at(phrase, indexed.words, i) for i in starts):
+            return True
+    return False
 
 
 def _matches(actual: Any, pattern: Any) -> bool:
     if not isinstance(pattern, str) or actual is None:
         return False
-    compiled = pattern_compile(pattern)
-    if compiled is None:
-        return False
     if _is_list(actual):
         return any(_matches(item, pattern) for item in actual)
-    words = _words(actual if isinstance(actual, str) else str(actual))
-    for phrase in compiled:
-        size = len(phrase)
-        for i in range(len(words) - size + 1):
-            if all(_glob_match(phrase[j], words[i + j]) for j in range(size)):
-                return True
-    return False
+    return _text_matches(pattern, actual if isinstance(actual, str) else str(actual))
 
 
 # --- compiling --------------------------------------------------------------------------------
@@ -304,6 +339,9 @@ def _leaf(node: Mapping[str, Any]) -> Check:
     value = node.get("value")
     if not isinstance(field, str):
         field = ""
+    fast = _fast_leaf(field, op, value)
+    if fast is not None:
+        return fast
     if op == "eq":
         return lambda facts, cal: facts.get(field) is not None and _equal(facts.get(field), value)
     if op == "ne":
@@ -362,6 +400,65 @@ def _leaf(node: Mapping[str, Any]) -> Check:
 
         return in_hours
     return lambda facts, cal: False
+
+
+def _word(value: Any) -> str | None:
+    """``value`` as a compared word when it is a plain non-numeric string, else None."""
+    if isinstance(value, str) and _number(value) is None and _truth(value) is None:
+        return value.strip().casefold()
+    return None
+
+
+def _fast_leaf(field: str, op: Any, value: Any) -> Check | None:
+    """Specialised checks for the common case, a text field against words (no Decimal,
+    no datetime parsing per call). Anything else takes the general path; both agree."""
+    if op in ("eq", "ne"):
+        word = _word(value)
+        if word is None:
+            return None
+        positive = op == "eq"
+
+        def equal(facts: Facts, cal: OpenHours | None) -> bool:
+            actual = facts.get(field)
+            if isinstance(actual, str):
+                return (actual.strip().casefold() == word) == positive
+            return (actual is not None and _equal(actual, value)) == positive
+
+        return equal
+    if op in ("in", "not_in") and isinstance(value, list):
+        words = [_word(v) for v in value]
+        if not words or any(w is None for w in words):
+            return None
+        options = frozenset(w for w in words if w is not None)
+        positive = op == "in"
+
+        def member(facts: Facts, cal: OpenHours | None) -> bool:
+            actual = facts.get(field)
+            if isinstance(actual, str):
+                return (actual.strip().casefold() in options) == positive
+            return _member(actual, value) == positive
+
+        return member
+    if op in ("contains", "not_contains") and isinstance(value, str):
+        needle = value.strip().casefold()
+        word = _word(value)
+        positive = op == "contains"
+
+        def contains(facts: Facts, cal: OpenHours | None) -> bool:
+            actual = facts.get(field)
+            if isinstance(actual, str):
+                found = bool(needle) and needle in actual[:MAX_TEXT].casefold()
+                return found == positive
+            if (
+                word is not None
+                and isinstance(actual, list)
+                and all(isinstance(a, str) for a in actual)
+            ):
+                return any(a.strip().casefold() == word for a in actual) == positive
+            return _contains(actual, value) == positive
+
+        return contains
+    return None
 
 
 def _equal_or_empty(actual: Any, expected: Any) -> bool:

@@ -11,26 +11,33 @@ why: a rule that re-triggers itself ends there instead of looping.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 
 from frontdesk.automation.actions import ActionContext, actions_run
-from frontdesk.automation.conditions import Check, OpenHours, condition_compile
+from frontdesk.automation.conditions import (
+    Check,
+    OpenHours,
+    condition_compile,
+    condition_fields,
+)
 from frontdesk.automation.facts import (
     TICKET_RELATED,
     Delta,
     delta_build,
     facts_build,
+    facts_fast,
     status_categories,
 )
 from frontdesk.automation.models import AutomationCursor, AutomationRun, Trigger
 from frontdesk.automation.services import automation_user
 from frontdesk.core import clock
-from frontdesk.tickets.models import Ticket, TicketEvent
+from frontdesk.tickets.models import OPEN_CATEGORIES, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,11 @@ MAX_DEPTH = 3
 FIRST_LOOK_SECONDS = 600
 
 _compiled: dict[int, tuple[datetime, Check]] = {}
+# (rules version, checked at (monotonic), every active trigger), reloaded when the version
+# moves. The version is checked at most every RULES_RECHECK_SECONDS: a rule saved in another
+# process applies there within that time; in this process at once (``rules_forget``).
+_active: tuple[tuple[Any, ...], float, list[Trigger]] | None = None
+RULES_RECHECK_SECONDS = 2.0
 
 
 def _check_for(trigger: Trigger) -> Check:
@@ -51,15 +63,49 @@ def _check_for(trigger: Trigger) -> Check:
     return cached[1]
 
 
-def triggers_active(kinds: Iterable[str]) -> list[Trigger]:
-    kinds = list(kinds)
-    if not kinds:
-        return []
-    return list(
-        Trigger.objects.filter(active=True, event__in=kinds)
-        .only("pk", "name", "event", "conditions", "actions", "updated_at", "position")
-        .order_by("position", "pk")
+def rules_version() -> tuple[Any, ...]:
+    """Changes whenever a trigger is added, saved, switched or deleted (one small query)."""
+    row = Trigger.objects.aggregate(
+        n=Count("pk"), top=Max("pk"), at=Max("updated_at"), on=Count("pk", filter=Q(active=True))
     )
+    return (row["n"], row["top"], row["at"], row["on"])
+
+
+def triggers_active(kinds: Iterable[str]) -> list[Trigger]:
+    """Active triggers for these event kinds, in order; the list is cached per process and
+    reloaded when ``rules_version`` moves."""
+    global _active
+    wanted = set(kinds)
+    if not wanted:
+        return []
+    cached = _active
+    now = time.monotonic()
+    if cached is None or now - cached[1] > RULES_RECHECK_SECONDS:
+        version = rules_version()
+        if cached is None or cached[0] != version:
+            rules = list(
+                Trigger.objects.filter(active=True)
+                .only("pk", "name", "event", "conditions", "actions", "updated_at", "position")
+                .order_by("position", "pk")
+            )
+            cached = (version, now, rules)
+        else:
+            cached = (version, now, cached[2])
+        _active = cached
+    return [t for t in cached[2] if t.event in wanted]
+
+
+def rules_forget() -> None:
+    """Drop the cached triggers (after a save in this process, and between tests)."""
+    global _active
+    _active = None
+
+
+def fields_needed(triggers: Iterable[Trigger]) -> frozenset[str]:
+    found: set[str] = set()
+    for trigger in triggers:
+        found |= condition_fields(trigger.conditions)
+    return frozenset(found)
 
 
 def triggers_matching(
@@ -144,10 +190,9 @@ def ticket_events_process(*, ticket_id: int) -> AutomationRun | None:
         )
         depth = cursor.chain_depth if own else 0
         cursor.last_event_id = delta.last_event_id
-        ticket = _ticket(ticket_id)
         run = None
-        if ticket is not None and delta.kinds:
-            run = _pass(ticket, kinds=delta.kinds, delta=delta, depth=depth, cursor=cursor)
+        if delta.kinds:
+            run = _pass(ticket_id, kinds=delta.kinds, delta=delta, depth=depth, cursor=cursor)
         cursor.save()
         return run
 
@@ -188,16 +233,41 @@ def _keyed_pass(
         cursor = _cursor_lock(ticket_id)
         if cursor is None or AutomationRun.objects.filter(key=key).exists():
             return None
-        ticket = _ticket(ticket_id)
-        if ticket is None:
-            return None
-        run = _pass(ticket, kinds={event}, delta=None, depth=0, cursor=cursor, key=key, extra=extra)
+        run = _pass(
+            ticket_id, kinds={event}, delta=None, depth=0, cursor=cursor, key=key, extra=extra
+        )
         cursor.save()
         return run
 
 
+def facts_for(
+    ticket_id: int,
+    *,
+    delta: Delta | None,
+    extra: Mapping[str, Any] | None,
+    now: datetime,
+    needs: frozenset[str] | None,
+) -> dict[str, Any] | None:
+    """The facts of one event: one SQL statement on PostgreSQL, the ORM elsewhere."""
+    facts = facts_fast(ticket_id, delta=delta, extra=extra, now=now, needs=needs)
+    if facts is not None:
+        return facts
+    ticket = _ticket(ticket_id)
+    if ticket is None:
+        return None
+    return facts_build(ticket, delta=delta, extra=extra, now=now, needs=needs)
+
+
+def _calendar(calendar_id: int | None) -> OpenHours | None:
+    if calendar_id is None:
+        return None
+    from frontdesk.sla.config import calendar_cached
+
+    return calendar_cached(calendar_id)
+
+
 def _pass(
-    ticket: Ticket,
+    ticket_id: int,
     *,
     kinds: set[str],
     delta: Delta | None,
@@ -210,22 +280,27 @@ def _pass(
     now = clock.now()
     if depth >= MAX_DEPTH:
         return AutomationRun.objects.create(
-            ticket=ticket,
+            ticket_id=ticket_id,
             events=sorted(kinds),
             depth=depth,
             stopped=f"stopped: rules changed this ticket {depth} times in a row",
             key=key,
             created_at=now,
         )
-    before = max(_max_event(ticket.pk), cursor.last_event_id)
+    before = max(_max_event(ticket_id), cursor.last_event_id)
     triggers = triggers_active(kinds)
     results: list[dict[str, Any]] = []
     matched_count = 0
+    state: dict[str, Any] | None = None
     if triggers:
-        facts = facts_build(ticket, delta=delta, extra=extra, now=now)
-        calendar = ticket_calendar(ticket)
+        needs = fields_needed(triggers)
+        facts = facts_for(ticket_id, delta=delta, extra=extra, now=now, needs=needs)
+        if facts is None:
+            return None
+        state = facts["_ticket"]
+        calendar = _calendar(state["sla_calendar_id"])
         actor = automation_user()
-        run_id = key or f"t{ticket.pk}e{delta.last_event_id if delta else 0}"
+        run_id = key or f"t{ticket_id}e{delta.last_event_id if delta else 0}"
         for trigger in triggers:
             matched = triggers_matching([trigger], facts, calendar)[0][1]
             entry: dict[str, Any] = {
@@ -238,6 +313,9 @@ def _pass(
             }
             if matched:
                 matched_count += 1
+                ticket = _ticket(ticket_id)
+                if ticket is None:
+                    return None
                 ctx = ActionContext(
                     ticket=ticket,
                     actor=actor,
@@ -247,19 +325,30 @@ def _pass(
                 entry["actions"] = actions_run(trigger.actions, ctx)
                 if any(a["ok"] for a in entry["actions"]):
                     # Later rules see the ticket as the earlier ones left it.
-                    ticket = _ticket(ticket.pk) or ticket
-                    facts = facts_build(ticket, delta=delta, extra=extra, now=now)
+                    facts = (
+                        facts_for(ticket_id, delta=delta, extra=extra, now=now, needs=needs)
+                        or facts
+                    )
+                    state = facts["_ticket"]
             results.append(entry)
-    routed = _route_if_waiting(ticket)
+    if state is None:
+        state = (
+            Ticket.objects.filter(pk=ticket_id)
+            .values("team_id", "assignee_id", "status_category", "merged_into_id")
+            .first()
+        )
+        if state is None:
+            return None
+    routed = _route_if_waiting(ticket_id, state)
     if routed is not None:
         results.append(routed)
-    after = _max_event(ticket.pk)
+    after = _max_event(ticket_id)
     if after > before:
         cursor.chain_from, cursor.chain_until, cursor.chain_depth = before, after, depth + 1
     if not results and not key:
         return None
     return AutomationRun.objects.create(
-        ticket=ticket,
+        ticket_id=ticket_id,
         events=sorted(kinds),
         depth=depth,
         matched=matched_count,
@@ -269,18 +358,18 @@ def _pass(
     )
 
 
-def _route_if_waiting(ticket: Ticket) -> dict[str, Any] | None:
+def _route_if_waiting(ticket_id: int, state: Mapping[str, Any]) -> dict[str, Any] | None:
     """A ticket waiting unassigned in a team that routes by itself gets an agent."""
-    if ticket.assignee_id is not None or ticket.team_id is None or not ticket.is_open:
+    if state["assignee_id"] is not None or state["team_id"] is None:
         return None
-    if ticket.merged_into_id is not None:
+    if state["status_category"] not in OPEN_CATEGORIES or state["merged_into_id"] is not None:
         return None
     from frontdesk.automation.routing import ROUTED_MODES, team_mode, ticket_route
 
-    mode = team_mode(ticket.team_id)
+    mode = team_mode(state["team_id"])
     if mode not in ROUTED_MODES:
         return None
-    agent = ticket_route(ticket_id=ticket.pk, actor=automation_user())
+    agent = ticket_route(ticket_id=ticket_id, actor=automation_user())
     return {
         "rule": None,
         "kind": "routing",

@@ -98,11 +98,20 @@ def trigger_save(*, trigger: Trigger | None, fields: Mapping[str, Any]) -> Trigg
     trigger.active = bool(fields.get("active", trigger.active))
     trigger.position = int(fields.get("position", trigger.position) or 0)
     trigger.save()
+    _forget()
     return trigger
 
 
 def trigger_delete(*, trigger: Trigger) -> None:
     trigger.delete()
+    _forget()
+
+
+def _forget() -> None:
+    from frontdesk.automation.engine import rules_forget
+
+    rules_forget()
+    transaction.on_commit(rules_forget)
 
 
 @transaction.atomic

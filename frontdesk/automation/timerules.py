@@ -8,13 +8,19 @@ their conditions evaluated in Python. Every candidate gets a ``TimeRuleFired`` r
 window, matched or not, so the next pass skips it: each rule fires once per ticket per
 window, and two passes running at once claim tickets through the unique constraint.
 
-A pass handles at most ``batch`` tickets per rule (``AUTOMATION_TIME_BATCH``); a backlog
-(the first pass on an old desk) drains over the next hours.
+A pass bounds its work: at most ``batch`` candidates per rule (``AUTOMATION_TIME_BATCH``)
+and, for the actions, a time budget (``AUTOMATION_PASS_SECONDS``) shared in turns between
+the rules so one rule's backlog does not starve the others. What is left waits for the
+next pass (nothing is marked for it): a backlog, e.g. the first pass of "close solved
+after 4 days" on a desk with years of history, drains over the following hours while each
+hourly pass stays short.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,11 +46,16 @@ class PassResult:
     candidates: int = 0
     fired: int = 0
     actions_failed: int = 0
+    deferred: int = 0  # matched, left for the next pass (time budget spent)
     per_rule: dict[int, int] = field(default_factory=dict)
 
 
 def _batch() -> int:
-    return int(getattr(settings, "AUTOMATION_TIME_BATCH", 2000))
+    return int(getattr(settings, "AUTOMATION_TIME_BATCH", 1000))
+
+
+def _budget() -> float:
+    return float(getattr(settings, "AUTOMATION_PASS_SECONDS", 20))
 
 
 def candidates_query(rule: TimeRule, now: datetime):  # type: ignore[no-untyped-def]
@@ -62,43 +73,62 @@ def candidates_query(rule: TimeRule, now: datetime):  # type: ignore[no-untyped-
     return query.filter(merged_into__isnull=True).exclude(Exists(seen))
 
 
-def time_rules_run(*, now: datetime | None = None, batch: int | None = None) -> PassResult:
+def time_rules_run(
+    *, now: datetime | None = None, batch: int | None = None, budget: float | None = None
+) -> PassResult:
     """Run every active time rule once over the tickets in its window."""
     now = now or clock.now()
     batch = batch or _batch()
+    budget = _budget() if budget is None else budget
+    started = time.monotonic()
     result = PassResult()
+    queues = []
     for rule in TimeRule.objects.filter(active=True).order_by("position", "pk"):
         result.rules += 1
-        fired = _rule_run(rule, now, batch, result)
-        result.per_rule[rule.pk] = fired
-        result.fired += fired
+        result.per_rule[rule.pk] = 0
+        matching, windows = _rule_candidates(rule, now, batch, result)
+        queues.append((rule, deque(matching), windows))
+    actor = automation_user()
+    while any(queue for _rule, queue, _windows in queues):
+        for rule, queue, windows in queues:
+            if not queue:
+                continue
+            if time.monotonic() - started > budget:
+                result.deferred = sum(len(q) for _r, q, _w in queues)
+                log.info("time rules: budget spent, %s tickets wait", result.deferred)
+                return result
+            ticket_id = queue.popleft()
+            if _fire(rule, ticket_id, windows[ticket_id], now, actor, result):
+                result.fired += 1
+                result.per_rule[rule.pk] += 1
     return result
 
 
-def _rule_run(rule: TimeRule, now: datetime, batch: int, result: PassResult) -> int:
+def _rule_candidates(
+    rule: TimeRule, now: datetime, batch: int, result: PassResult
+) -> tuple[list[int], dict[int, datetime]]:
+    """(matching ticket ids, window start per id); non-matching candidates are marked."""
     since = rule.since
     rows = list(candidates_query(rule, now).order_by(since, "pk").values_list("pk", since)[:batch])
     result.candidates += len(rows)
     if not rows:
-        return 0
+        return [], {}
     check = condition_compile(rule.conditions)
-    needs_facts = bool(rule.conditions)
     windows = dict(rows)
+    if not rule.conditions:
+        return [pk for pk, _at in rows], windows
     matching: list[int] = []
-    if needs_facts:
-        tickets = (
-            Ticket.objects.select_related(*TICKET_RELATED)
-            .prefetch_related("tags")
-            .filter(pk__in=list(windows))
-        )
-        for ticket in tickets:
-            facts = ticket_facts(ticket, sorted(t.name for t in ticket.tags.all()), now=now)
-            facts["event.at"] = now
-            facts["changes"] = {}
-            if check(facts, ticket_calendar(ticket)):
-                matching.append(ticket.pk)
-    else:
-        matching = list(windows)
+    tickets = (
+        Ticket.objects.select_related(*TICKET_RELATED)
+        .prefetch_related("tags")
+        .filter(pk__in=list(windows))
+    )
+    for ticket in tickets:
+        facts = ticket_facts(ticket, sorted(t.name for t in ticket.tags.all()), now=now)
+        facts["event.at"] = now
+        facts["changes"] = {}
+        if check(facts, ticket_calendar(ticket)):
+            matching.append(ticket.pk)
     matched = set(matching)
     # Candidates that do not match are marked too: the rule has looked at this window.
     TimeRuleFired.objects.bulk_create(
@@ -109,12 +139,7 @@ def _rule_run(rule: TimeRule, now: datetime, batch: int, result: PassResult) -> 
         ],
         ignore_conflicts=True,
     )
-    fired = 0
-    actor = automation_user()
-    for ticket_id in sorted(matched):
-        if _fire(rule, ticket_id, windows[ticket_id], now, actor, result):
-            fired += 1
-    return fired
+    return sorted(matching), windows
 
 
 def _fire(rule: TimeRule, ticket_id: int, window: datetime, now: datetime, actor, result) -> bool:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from frontdesk.automation.engine import MAX_DEPTH, sla_event_process, ticket_events_process
-from frontdesk.automation.models import AutomationRun, Trigger
+from frontdesk.automation.models import AutomationRun
 from frontdesk.automation.services import trigger_save
 from frontdesk.core.services import outbox_add
 from frontdesk.tickets.models import Message, MessageKind, Status
@@ -153,7 +153,7 @@ def test_failed_actions_are_recorded_and_the_rest_still_run(people, make_ticket)
 
 def test_inactive_rules_and_other_events_do_not_run(people, make_ticket):
     off = rule("Off", "created", {}, [{"type": "add_tag", "tag": "off"}])
-    Trigger.objects.filter(pk=off.pk).update(active=False)
+    trigger_save(trigger=off, fields={"active": False})
     rule("Later", "agent_replied", {}, [{"type": "add_tag", "tag": "later"}])
     ticket = make_ticket()
     assert not ticket.tags.exists()

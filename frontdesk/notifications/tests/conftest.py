@@ -15,6 +15,16 @@ def commits_run() -> None:
             func()
 
 
+@pytest.fixture(autouse=True)
+def _rules_cache_cleared():
+    """Rules are cached per process; a rolled-back test must not leave its rules behind."""
+    from frontdesk.automation.engine import rules_forget
+
+    rules_forget()
+    yield
+    rules_forget()
+
+
 @pytest.fixture
 def settle():
     return commits_run
