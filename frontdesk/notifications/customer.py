@@ -107,10 +107,32 @@ def _context(ticket: Ticket, message: Message | None, language: str) -> dict[str
     }
 
 
+def _row(event: str, language: str) -> NotificationTemplate | None:
+    rows = {
+        row.language: row
+        for row in NotificationTemplate.objects.filter(
+            event=event, language__in={language, settings.LANGUAGE_CODE.split("-")[0]}
+        )
+    }
+    return rows.get(language) or rows.get(settings.LANGUAGE_CODE.split("-")[0])
+
+
+def customer_email_enabled(*, event: str, ticket: Ticket) -> bool:
+    """False when an admin switched this customer email off (for the ticket's language)."""
+    row = _row(event, ticket_language(ticket))
+    return row is None or row.active
+
+
 def customer_text(
-    *, event: str, ticket: Ticket, message: Message | None = None, language: str | None = None
+    *,
+    event: str,
+    ticket: Ticket,
+    message: Message | None = None,
+    language: str | None = None,
+    builtin: bool = True,
 ) -> tuple[str, str, str] | None:
-    """(subject, body, language) for ``event`` on ``ticket``; None: the admin turned it off."""
+    """(subject, body, language) for ``event`` on ``ticket``; None: the admin turned it off,
+    or (with ``builtin=False``) no admin text exists, so the caller keeps its own."""
     language = language or ticket_language(ticket)
     rows = {
         row.language: row
@@ -120,6 +142,8 @@ def customer_text(
     }
     row = rows.get(language) or rows.get(settings.LANGUAGE_CODE.split("-")[0])
     if row is not None and not row.active:
+        return None
+    if row is None and not builtin:
         return None
     with translation.override(language):
         subject, body = (row.subject, row.body) if row is not None else builtin_text(event)
