@@ -150,7 +150,8 @@ def rules_eval(samples: int) -> dict[str, float]:
                 results = triggers_matching(triggers, facts, calendar)
                 matched = sum(1 for _t, m in results if m)
 
-            out["rules_eval_200_ms"] = timed(event, samples)
+            out["rules_eval_200_ms"] = timed(event, samples, "rules_eval_200_min_ms")
+            out["rules_eval_200_min_ms"] = MINIMA["rules_eval_200_min_ms"]
             triggers = triggers_active(delta.kinds)
             facts = facts_for(ticket_id, delta=delta, extra=None, now=clock.now(), needs=None)
             calendar = _calendar(facts["_ticket"]["sla_calendar_id"])
@@ -164,7 +165,10 @@ def rules_eval(samples: int) -> dict[str, float]:
     return out
 
 
-def timed(fn, samples: int) -> float:  # type: ignore[no-untyped-def]
+MINIMA: dict[str, float] = {}
+
+
+def timed(fn, samples: int, name: str = "") -> float:  # type: ignore[no-untyped-def]
     fn()  # warm-up: plans, caches, compiled conditions
     fn()
     runs = []
@@ -172,6 +176,9 @@ def timed(fn, samples: int) -> float:  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         fn()
         runs.append((time.perf_counter() - started) * 1000)
+    if name:
+        # The fastest run shows the cost without other processes competing for the CPU.
+        MINIMA[name] = round(min(runs), 3)
     return round(statistics.median(runs), 3)
 
 
@@ -232,6 +239,7 @@ def main() -> int:
     out.update(rules_eval(args.samples))
     log("hourly pass with the demo time rules")
     out.update(hourly_pass(args.batch))
+    out["load_average"] = round(os.getloadavg()[0], 1)
     out["targets"] = {"rules_eval_200_ms": 5, "automation_pass_1m_s": 30}
     print(json.dumps(out))
     return 0

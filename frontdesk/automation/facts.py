@@ -297,15 +297,9 @@ def facts_fast(
         LEFT JOIN {User._meta.db_table} u ON u.id = %s
         WHERE t.id = %s
     """  # noqa: S608 - table names come from the models, values are parameters
+    params = [delta.message_id if delta else None, delta.actor_id if delta else None, ticket_id]
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                delta.message_id if delta else None,
-                delta.actor_id if delta else None,
-                ticket_id,
-            ],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
