@@ -12,9 +12,16 @@
    checks, threading, ticket write, and every job the outbox runs after it (search index,
    acknowledgement mail built and handed to a dummy backend), all on this one process.
 
+4. With ``--peer``: appends the same mails to a second Dovecot account and runs
+   django-helpdesk's ``get_email`` (``process_email``) on them through
+   ``bench/peer/mail_ingest.py`` in bench/peer/.venv, against ``PEER_DATABASE_URL`` (the
+   peer's migrated database; bench/run.py passes it). Its ``peer_mail_ingest_per_s`` is
+   merged into the output; without ``PEER_DATABASE_URL`` or the peer venv, the peer part
+   is skipped with a ``peer_mail_note``.
+
 One JSON object on stdout, e.g. ``{"mail_ingest_per_s": 250.0, ...}``; progress on stderr.
-Comparing with django-helpdesk's ``get_email`` on the same mails is bench/peer's job: it
-needs the same Maildir (``--keep`` leaves the Dovecot data directory and prints it).
+``mail_ingest_cpu_s`` is this process's CPU time for the ingest and ``load_1m`` the machine's
+load when it ended: on a shared machine, wall-clock throughput depends on both.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import csv
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -145,6 +153,75 @@ def mails(n: int) -> list[bytes]:
     return out
 
 
+PEER_PYTHON = ROOT / "bench" / "peer" / ".venv" / "bin" / "python"
+PEER_SCRIPT = ROOT / "bench" / "peer" / "mail_ingest.py"
+
+
+def peer_run(dovecot, raws: list[bytes]) -> dict:  # type: ignore[no-untyped-def]
+    """django-helpdesk's get_email on the same mails, from its own Dovecot account."""
+    import imaplib
+
+    url = os.environ.get("PEER_DATABASE_URL")
+    if not url:
+        return {"peer_mail_note": "PEER_DATABASE_URL is not set: the peer was not measured."}
+    if not PEER_PYTHON.exists():
+        return {"peer_mail_note": "bench/peer/.venv is missing: the peer was not measured."}
+    user = dovecot.account()
+    password = dovecot.users[user]
+    log(f"appending the same {len(raws)} mails for django-helpdesk")
+    client = imaplib.IMAP4("127.0.0.1", dovecot.port)
+    client.login(user, password)
+    for raw in raws:
+        client.append("INBOX", None, None, raw)
+    client.logout()
+    cmd = [
+        str(PEER_PYTHON),
+        str(PEER_SCRIPT),
+        "--port",
+        str(dovecot.port),
+        "--user",
+        user,
+        "--password",
+        password,
+        "--folder",
+        "INBOX",
+        "--expect",
+        str(len(raws)),
+    ]
+    log("django-helpdesk get_email")
+    done = subprocess.run(  # noqa: S603 - our own script in the peer's venv
+        cmd,
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FRONTDESK_"))},
+            "PEER_DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "peer_project.settings",
+        },
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"peer_mail_note": f"bench/peer/mail_ingest.py failed (exit {done.returncode})."}
+    return json.loads(lines[-1])
+
+
+def query_report(captured: list[dict], mails: int) -> None:
+    """Queries per mail, grouped by shape (literals replaced), most frequent first."""
+    import re
+    from collections import Counter
+
+    shapes: Counter[str] = Counter()
+    for query in captured:
+        sql = re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"])
+        sql = re.sub(r"\((?:\?, )+\?\)", "(?...)", sql)
+        shapes[sql[:160]] += 1
+    log(f"{len(captured)} queries for {mails} mails ({len(captured) / max(mails, 1):.1f} per mail)")
+    for sql, count in shapes.most_common(40):
+        log(f"{count / max(mails, 1):6.2f}/mail  {sql}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
@@ -154,6 +231,16 @@ def main() -> None:
         "--with-jobs",
         action="store_true",
         help="also run every outbox job (indexing, acknowledgement) inline on the same worker",
+    )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also time django-helpdesk's get_email on the same mails (needs PEER_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="write a cProfile of the ingest to FILE and the queries per mail to stderr",
     )
     args = parser.parse_args()
     if args.database_url:
@@ -202,7 +289,19 @@ def main() -> None:
             frontdesk.core.tasks.outbox_process = lambda entry_id: None
         before = InboundMail.objects.count()
         log("polling")
+        profiler = queries = None
+        if args.profile:
+            import cProfile
+
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            profiler = cProfile.Profile()
+            queries = CaptureQueriesContext(connection)
+            queries.__enter__()
+            profiler.enable()
         started = time.perf_counter()
+        cpu_started = time.process_time()
         fetched = 0
         while True:
             result = mailbox_poll(box)
@@ -212,24 +311,37 @@ def main() -> None:
             if not result.fetched and not result.quarantined:
                 break
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        if profiler is not None and queries is not None:
+            profiler.disable()
+            queries.__exit__(None, None, None)
+            profiler.dump_stats(args.profile)
+            query_report(queries.captured_queries, fetched)
         stored = InboundMail.objects.count() - before
         states = {
             s: InboundMail.objects.filter(mailbox=box, state=s).count() for s in InboundState.values
         }
-        print(
-            json.dumps(
-                {
-                    (
-                        "mail_ingest_with_jobs_per_s" if args.with_jobs else "mail_ingest_per_s"
-                    ): round(fetched / elapsed, 1),
-                    "mail_ingest_mails": fetched,
-                    "mail_ingest_seconds": round(elapsed, 2),
-                    "mail_ingest_stored": stored,
-                    "mail_ingest_states": states,
-                    "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
-                }
-            )
-        )
+        output = {
+            ("mail_ingest_with_jobs_per_s" if args.with_jobs else "mail_ingest_per_s"): round(
+                fetched / elapsed, 1
+            ),
+            "mail_ingest_mails": fetched,
+            "mail_ingest_seconds": round(elapsed, 2),
+            "mail_ingest_cpu_s": round(cpu, 2),
+            "mail_ingest_stored": stored,
+            "mail_ingest_states": states,
+            "load_1m": round(os.getloadavg()[0], 2),
+            "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        }
+        if args.peer:
+            output.update(peer_run(dovecot, raws))
+            if output.get("peer_mail_ingest_per_s"):
+                output["mail_ingest_vs_peer"] = round(
+                    output.get("mail_ingest_per_s", output.get("mail_ingest_with_jobs_per_s", 0))
+                    / output["peer_mail_ingest_per_s"],
+                    2,
+                )
+        print(json.dumps(output))
         if args.keep:
             log(f"Dovecot data kept in {dovecot.root}")
     finally:

@@ -21,12 +21,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "peer_project"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peer_project.settings")
+# Forced, not defaulted: the caller (bench/mail_bench.py) runs under Frontdesk settings.
+os.environ["DJANGO_SETTINGS_MODULE"] = "peer_project.settings"
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--user", required=True)

@@ -125,13 +125,13 @@ def _poll(client: BaseMailBox, mailbox: Mailbox, result: PollResult) -> None:
             result.quarantined += 1
             kept.append(uid)
         for group in _groups(small, sizes):
-            for uid, raw in _fetch(client, group, "BODY.PEEK[]").items():
-                _inbound, created = pipeline.ingest_raw(
-                    raw, mailbox=mailbox, source=InboundSource.IMAP
-                )
-                result.fetched += 1
-                result.new += int(created)
-                done.append(uid)
+            fetched = _fetch(client, group, "BODY.PEEK[]")
+            stored = pipeline.ingest_batch(
+                list(fetched.values()), mailbox=mailbox, source=InboundSource.IMAP
+            )
+            result.fetched += len(stored)
+            result.new += sum(int(created) for _inbound, created in stored)
+            done += list(fetched)
         pipeline._fault("before_flag")
         _after_import(client, mailbox, done, kept)
         result.uids_done += done

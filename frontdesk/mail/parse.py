@@ -634,12 +634,15 @@ def _ics_time(value: str) -> str:
 # --- the whole mail ---------------------------------------------------------------------------
 
 
-def mail_parse(raw: bytes) -> ParsedMail:
-    """Parse one raw mail. Never raises on malformed input (bugs aside)."""
+def mail_parse(raw: bytes, *, message_id: str | None = None) -> ParsedMail:
+    """Parse one raw mail. Never raises on malformed input (bugs aside).
+
+    ``message_id``: what ``message_id_for(raw)`` gave when the mail was stored (saves
+    reading the headers twice)."""
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     parsed = _parse_message(msg, depth=0)
-    parsed.message_id = message_id_for(raw)
+    parsed.message_id = message_id or message_id_for(raw)
     return parsed
 
 

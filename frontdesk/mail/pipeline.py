@@ -19,6 +19,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import User
@@ -56,6 +57,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 MAX_CC_USERS = 10
 HEADER_LIMIT = 64 * 1024
+
+
+class NoSenderError(ValueError):
+    """Raised before anything is written: the mail goes to the dead letters."""
 
 
 class FaultInjected(BaseException):  # noqa: N818 - models a killed worker, not an error
@@ -139,6 +144,61 @@ def ingest_raw(
     return inbound, True
 
 
+def ingest_batch(
+    raws: list[bytes], *, mailbox: Mailbox, source: str = InboundSource.IMAP
+) -> list[tuple[InboundMail, bool]]:
+    """Store a fetched batch of mails in one transaction and enqueue *one* parse job for
+    the new ones; ``(mail, created)`` per raw, in order. The same rules as ``ingest_raw``
+    (raw stored and committed before any parsing, idempotent by Message-ID), with a
+    handful of round trips for the whole batch instead of a few per mail. Oversized mail
+    is not handled here (IMAP quarantines it from its headers through ``ingest_raw``)."""
+    message_ids = [message_id_for(raw) for raw in raws]
+    existing = {
+        row.message_id: row
+        for row in InboundMail.objects.filter(mailbox=mailbox, message_id__in=set(message_ids))
+    }
+    now = clock.now()
+    fresh: dict[str, InboundMail] = {}
+    for raw, message_id in zip(raws, message_ids, strict=True):
+        if message_id in existing or message_id in fresh:
+            continue
+        fresh[message_id] = InboundMail(
+            mailbox=mailbox,
+            message_id=message_id,
+            raw=_raw_store(raw),
+            size=len(raw),
+            received_at=now,
+            source=source,
+            state=InboundState.NEW,
+        )
+    _fault("stored_file")
+    if fresh:
+        try:
+            with transaction.atomic():
+                created = InboundMail.objects.bulk_create(list(fresh.values()))
+                ids = [row.pk for row in created]
+                transaction.on_commit(lambda: _enqueue_process_batch(ids))
+        except IntegrityError:
+            # Another worker stored some of them at the same moment: one by one then.
+            return [ingest_raw(raw, mailbox=mailbox, source=source) for raw in raws]
+    _fault("stored_row")
+    out: list[tuple[InboundMail, bool]] = []
+    seen: set[str] = set()
+    for message_id in message_ids:
+        if message_id in fresh and message_id not in seen:
+            out.append((fresh[message_id], True))
+        else:
+            out.append((existing.get(message_id) or fresh[message_id], False))
+        seen.add(message_id)
+    return out
+
+
+def _enqueue_process_batch(inbound_ids: list[int]) -> None:
+    from frontdesk.mail.tasks import inbound_process_batch_task
+
+    inbound_process_batch_task(inbound_ids)
+
+
 def _enqueue_process(inbound_id: int) -> None:
     from frontdesk.mail.tasks import inbound_process_task
 
@@ -187,7 +247,7 @@ def inbound_process(inbound_id: int, *, force: bool = False) -> InboundMail | No
             if inbound is None:
                 return None
             _fault("claimed")
-            parsed = mail_parse(raw_read(inbound))
+            parsed = mail_parse(raw_read(inbound), message_id=inbound.message_id)
             _fault("parsed")
             _deliver(inbound, parsed, force=force)
             inbound.processed_at = clock.now()
@@ -205,6 +265,102 @@ def inbound_process(inbound_id: int, *, force: bool = False) -> InboundMail | No
             **_headline(inbound_id),
         )
         return InboundMail.objects.filter(pk=inbound_id).first()
+
+
+@dataclass
+class _Batch:
+    """Lookups made once for a batch of mails instead of once per mail."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    # Message-ID -> ticket id, for mails we stored or sent (grows as the batch delivers).
+    known: dict[str, int] = field(default_factory=dict)
+    own_ids: set[str] = field(default_factory=set)
+    recent: dict[str, int] = field(default_factory=dict)  # parsed mails per sender, last hour
+
+    @classmethod
+    def load(cls, parsed: list[ParsedMail]) -> _Batch:
+        batch = cls()
+        emails = {p.from_email.strip().lower() for p in parsed if p.from_email}
+        emails |= {a for p in parsed for a, _n in p.cc[:MAX_CC_USERS]}
+        emails.discard("")
+        for user in User.objects.filter(email__in=emails):
+            batch.users[user.email.lower()] = user
+        thread_ids = {i for p in parsed for i in p.thread_ids}
+        own = {p.message_id for p in parsed}
+        if thread_ids:
+            for model in (InboundMail, OutboundMail):
+                rows = model.objects.filter(
+                    message_id__in=thread_ids, ticket_message__isnull=False
+                ).values_list("message_id", "ticket_message__ticket_id")
+                for message_id, ticket_id in rows:
+                    batch.known.setdefault(message_id, ticket_id)
+        batch.own_ids = set(
+            OutboundMail.objects.filter(message_id__in=own).values_list("message_id", flat=True)
+        )
+        senders = {p.from_email[:254] for p in parsed if p.from_email}
+        since = clock.now() - timedelta(hours=1)
+        for row in (
+            InboundMail.objects.filter(
+                sender__in=senders, received_at__gte=since, state=InboundState.PARSED
+            )
+            .values("sender")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            batch.recent[row["sender"]] = row["n"]
+        return batch
+
+
+def inbound_process_batch(inbound_ids: list[int]) -> int:
+    """Parse and deliver a batch of freshly stored mails in one transaction.
+
+    Only mails never tried before are taken (``attempts == 0``); the claim is committed
+    first, so a worker killed mid-batch leaves them ``new`` with one attempt counted, and
+    the sweeper then retries each on its own (``inbound_process``): one poisonous mail
+    never takes its batch mates down with it. Any error rolls the batch back and the mails
+    go one by one, each into its own transaction (a failing one to the dead letters).
+    Returns how many mails this call finished.
+    """
+    claimed = InboundMail.objects.filter(
+        pk__in=inbound_ids, state=InboundState.NEW, attempts=0
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return 0
+    try:
+        with transaction.atomic():
+            rows = list(
+                InboundMail.objects.select_for_update(of=("self",))
+                .select_related("mailbox", "mailbox__team")
+                .filter(pk__in=inbound_ids, state=InboundState.NEW, attempts=1)
+                .order_by("pk")
+            )
+            _fault("claimed")
+            parsed = [mail_parse(raw_read(row), message_id=row.message_id) for row in rows]
+            _fault("parsed")
+            batch = _Batch.load(parsed)
+            now = clock.now()
+            for row, mail in zip(rows, parsed, strict=True):
+                row.processed_at = now
+                row.error = ""
+                try:
+                    _deliver(row, mail, force=False, batch=batch)
+                except NoSenderError as exc:  # raised before any write for this mail
+                    _set(row, InboundState.DEAD)
+                    row.error = str(exc)
+                if row.ticket_message is not None:
+                    batch.known[row.message_id] = row.ticket_message.ticket_id
+            InboundMail.objects.bulk_update(
+                rows,
+                ["state", "reason", "sender", "subject", "ticket_message", "processed_at", "error"],
+            )
+            _fault("delivered")
+            return len(rows)
+    except Exception:
+        log.warning("batch of %s mails failed; importing them one by one", len(inbound_ids))
+        done = 0
+        for inbound_id in inbound_ids:
+            done += int(inbound_process(inbound_id) is not None)
+        return done
 
 
 def _headline(inbound_id: int) -> dict[str, str]:
@@ -290,10 +446,17 @@ def _set(inbound: InboundMail, state: str, reason: str = "") -> None:
     inbound.reason = reason
 
 
-def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
+def _deliver(
+    inbound: InboundMail, parsed: ParsedMail, *, force: bool, batch: _Batch | None = None
+) -> None:
     inbound.sender = parsed.from_email[:254]
     inbound.subject = parsed.subject[:250]
-    if _is_own_message_id(parsed.message_id):
+    own_mail = (
+        parsed.message_id in batch.own_ids
+        if batch is not None
+        else _is_own_message_id(parsed.message_id)
+    )
+    if own_mail:
         return _set(inbound, InboundState.IGNORED, "own_mail")
     noise = noise_of(parsed)
     if noise == Noise.BOUNCE:
@@ -306,17 +469,21 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
     if noise == Noise.AUTO_REPLY:
         return _set(inbound, InboundState.IGNORED, "auto_reply")
     if not _is_address(parsed.from_email):
-        raise ValueError("The mail has no valid sender address (From).")
+        raise NoSenderError("The mail has no valid sender address (From).")
     if _is_own_address(parsed.from_email):
         return _set(inbound, InboundState.IGNORED, "own_address")
-    if not force and _flooding(parsed.from_email, inbound):
+    if not force and _flooding(parsed.from_email, inbound, batch):
         return _set(inbound, InboundState.HELD, "flood")
     _fault("before_receive")
-    author = _sender_user(parsed.from_email, parsed.from_name)
+    author = _sender_user(parsed.from_email, parsed.from_name, batch)
     recipients = parsed.to + [a for a, _n in parsed.cc] + parsed.delivered_to
     authenticated = sender_authenticated(parsed)
     thread = thread_resolve(
-        parsed=parsed, sender=author, recipients=recipients, authenticated=authenticated
+        parsed=parsed,
+        sender=author,
+        recipients=recipients,
+        authenticated=authenticated,
+        known=batch.known if batch is not None else None,
     )
     files, refused = _files_checked(parsed)
     metadata = _metadata(inbound, parsed, noise=noise, how=thread.how, refused=refused)
@@ -354,7 +521,7 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
             attachments=files,
             kind=MessageKind.NOTE if held else MessageKind.PUBLIC,
             team=inbound.mailbox.team if inbound.mailbox else None,
-            cc=[] if held else _cc_users(parsed, author),
+            cc=[] if held else _cc_users(parsed, author, batch),
             external_id=parsed.message_id,
             metadata=metadata,
         )
@@ -367,7 +534,11 @@ def _deliver(inbound: InboundMail, parsed: ParsedMail, *, force: bool) -> None:
     return _set(inbound, InboundState.PARSED, thread.how or "new_ticket")
 
 
-def _flooding(sender: str, inbound: InboundMail) -> bool:
+def _flooding(sender: str, inbound: InboundMail, batch: _Batch | None = None) -> bool:
+    if batch is not None:
+        recent = batch.recent.get(sender[:254], 0)
+        batch.recent[sender[:254]] = recent + 1  # counted as if parsed; held mail is rare
+        return recent >= settings.MAIL_SENDER_RATE_PER_HOUR
     since = clock.now() - timedelta(hours=1)
     recent = (
         InboundMail.objects.filter(
@@ -379,9 +550,13 @@ def _flooding(sender: str, inbound: InboundMail) -> bool:
     return recent >= settings.MAIL_SENDER_RATE_PER_HOUR
 
 
-def _sender_user(email: str, name: str) -> User:
+def _sender_user(email: str, name: str, batch: _Batch | None = None) -> User:
     """The user with exactly this address (lowercased), or a new customer for it."""
     email = email.strip().lower()
+    if batch is not None:
+        if email not in batch.users:
+            batch.users[email] = _sender_user(email, name)
+        return batch.users[email]
     try:
         with transaction.atomic():
             return customer_get_or_create(email=email, name=name)
@@ -390,13 +565,13 @@ def _sender_user(email: str, name: str) -> User:
         return User.objects.get(email=email)
 
 
-def _cc_users(parsed: ParsedMail, author: User) -> list[User]:
+def _cc_users(parsed: ParsedMail, author: User, batch: _Batch | None = None) -> list[User]:
     own = own_addresses()
     users = []
     for address, name in parsed.cc[:MAX_CC_USERS]:
         if address == author.email or address_base(address) in own or not _is_address(address):
             continue
-        users.append(_sender_user(address, name))
+        users.append(_sender_user(address, name, batch))
     return users
 
 

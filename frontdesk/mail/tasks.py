@@ -27,6 +27,14 @@ def inbound_process_task(inbound_id: int) -> None:
 
 
 @db_task()
+def inbound_process_batch_task(inbound_ids: list[int]) -> None:
+    """One job for a fetched batch (see ``pipeline.inbound_process_batch``)."""
+    from frontdesk.mail.pipeline import inbound_process_batch
+
+    inbound_process_batch(inbound_ids)
+
+
+@db_task()
 def mailbox_poll_task(mailbox_id: int) -> None:
     """One mailbox per job: a slow or broken server never delays the others."""
     from frontdesk.mail.imap import mailbox_poll

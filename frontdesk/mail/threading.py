@@ -13,6 +13,7 @@ Reply-To is never looked at. A match whose sender may not join is reported as
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from frontdesk.accounts.models import User
@@ -49,9 +50,16 @@ def is_participant(ticket: Ticket, user: User) -> bool:
     return ticket.cc.filter(pk=user.pk).exists()
 
 
-def _tickets_by_message_ids(ids: list[str]) -> Ticket | None:
-    """The ticket of the most direct stored Message-ID among ``ids`` (in their order)."""
+def _tickets_by_message_ids(ids: list[str], known: Mapping[str, int] | None) -> Ticket | None:
+    """The ticket of the most direct stored Message-ID among ``ids`` (in their order).
+
+    ``known`` is a batch's map of the stored Message-IDs it looked up at once."""
     if not ids:
+        return None
+    if known is not None:
+        for msgid in ids:
+            if msgid in known:
+                return Ticket.objects.filter(pk=known[msgid]).first()
         return None
     found: dict[str, int] = {}
     for msgid, ticket_id in InboundMail.objects.filter(
@@ -69,7 +77,12 @@ def _tickets_by_message_ids(ids: list[str]) -> Ticket | None:
 
 
 def thread_resolve(
-    *, parsed: ParsedMail, sender: User, recipients: list[str], authenticated: bool
+    *,
+    parsed: ParsedMail,
+    sender: User,
+    recipients: list[str],
+    authenticated: bool,
+    known: Mapping[str, int] | None = None,
 ) -> Thread:
     """Decide the thread of an incoming mail (see the module docstring)."""
     candidates = tokens_in_addresses(recipients) + tokens_in_message_ids(parsed.thread_ids)
@@ -82,7 +95,7 @@ def thread_resolve(
                 return Thread(ticket=ticket, how="token", participant=True)
     # A token signed for someone else (a forward) or tampered proves nothing by itself; the
     # header chain below may still match our stored Message-ID, with the participant check.
-    ticket = _followed(_tickets_by_message_ids(parsed.thread_ids))
+    ticket = _followed(_tickets_by_message_ids(parsed.thread_ids, known))
     if ticket is not None:
         if is_participant(ticket, sender):
             return Thread(ticket=ticket, how="header", participant=True)
