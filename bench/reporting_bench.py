@@ -14,8 +14,8 @@ Steps (each skipped when already done):
 4. ``--rollup-days D``: build the daily rollups of the last D days (``rollup_days``).
 Then it times, warm, the median of ``--samples`` runs of:
 - ``dashboard_90d_ms``: every query of the supervisor dashboard for the last 90 days as a
-  supervisor sees it (KPIs, charts, agent table, live counters): ``dashboard_data`` plus
-  ``live_counters``, the same calls the page makes.
+  supervisor sees it (KPIs, charts, agent table, live counters): ``dashboard_data``, the
+  call the page makes. No cache is involved.
 - ``report_year_ms``: a grouped report over one year: tickets solved by month and team
   (``report_run`` + table), as the report builder runs it.
 - ``report_year_median_ms``: median first response by month over one year (percentiles
@@ -151,7 +151,7 @@ def main() -> int:
     from frontdesk.reporting.metrics import Filters, Scope, today
     from frontdesk.reporting.reports import report_run, result_table, spec_parse
     from frontdesk.reporting.rollups import rollup_days
-    from frontdesk.reporting.selectors import dashboard_data, live_counters
+    from frontdesk.reporting.selectors import dashboard_data
 
     out: dict[str, object] = {}
     if args.events:
@@ -177,7 +177,6 @@ def main() -> int:
 
     def dashboard() -> None:
         dashboard_data(filters=last_90, scope=supervisor)
-        live_counters(filters=last_90, scope=supervisor)
 
     solved_year = spec_parse({"measure": "solved", "group": ["month", "team"], "days": 365})
     median_year = spec_parse({"measure": "first_response_median", "group": ["month"], "days": 365})

@@ -18,11 +18,14 @@ from django.db.models.functions import TruncDate
 
 from frontdesk.core import clock
 from frontdesk.reporting.dbfuncs import EpochSeconds
+from frontdesk.reporting.histogram import bucket_expression
 from frontdesk.reporting.metrics import NOT_MERGED, day_start, local_tz, response_bucket_parts
 from frontdesk.reporting.models import (
     ROLLUP_DIMENSIONS,
+    DailyDurationStats,
     DailyTagStats,
     DailyTicketStats,
+    DurationKind,
     RollupDay,
 )
 from frontdesk.tickets.models import Ticket
@@ -115,6 +118,38 @@ def _ticket_rows(start: date, end: date) -> dict[tuple, dict[str, Any]]:
     return rows
 
 
+# kind -> (anchor, end of the duration); a duration runs from the ticket's creation.
+DURATIONS = {
+    DurationKind.FIRST_RESPONSE: "first_response_at",
+    DurationKind.RESOLUTION: "solved_at",
+}
+
+
+def _duration_rows(start: date, end: date) -> list[DailyDurationStats]:
+    """Duration histograms of days start..end: one GROUP BY query per kind."""
+    rows = []
+    for kind, anchor in DURATIONS.items():
+        result = _grouped(
+            Ticket.objects.filter(NOT_MERGED, _in_days(anchor, start, end)).annotate(
+                _bucket=bucket_expression(EpochSeconds(anchor, "created_at"))
+            ),
+            anchor,
+            (*ROLLUP_DIMENSIONS, "_bucket"),
+            {"n": Count("pk")},
+        )
+        rows.extend(
+            DailyDurationStats(
+                day=r["_day"],
+                kind=kind,
+                bucket=r["_bucket"],
+                n=r["n"],
+                **{k: r[k] for k in ROLLUP_DIMENSIONS},
+            )
+            for r in result
+        )
+    return rows
+
+
 def _tag_rows(start: date, end: date) -> dict[tuple, dict[str, int]]:
     rows: dict[tuple, dict[str, int]] = {}
     tagged = Ticket.objects.filter(tags__isnull=False).annotate(_tag=F("tags__id"))
@@ -151,8 +186,9 @@ def rollup_days(*, start: date, end: date) -> int:
             list(RollupDay.objects.select_for_update().filter(day__gte=first, day__lte=last))
             ticket_rows = _ticket_rows(first, last)
             tag_rows = _tag_rows(first, last)
-            DailyTicketStats.objects.filter(day__gte=first, day__lte=last).delete()
-            DailyTagStats.objects.filter(day__gte=first, day__lte=last).delete()
+            duration_rows = _duration_rows(first, last)
+            for model in (DailyTicketStats, DailyTagStats, DailyDurationStats):
+                model.objects.filter(day__gte=first, day__lte=last).delete()
             DailyTicketStats.objects.bulk_create(
                 [
                     DailyTicketStats(
@@ -169,6 +205,7 @@ def rollup_days(*, start: date, end: date) -> int:
                 ],
                 batch_size=1000,
             )
+            DailyDurationStats.objects.bulk_create(duration_rows, batch_size=2000)
             RollupDay.objects.filter(day__gte=first, day__lte=last).update(computed_at=now)
-            written += len(ticket_rows) + len(tag_rows)
+            written += len(ticket_rows) + len(tag_rows) + len(duration_rows)
     return written

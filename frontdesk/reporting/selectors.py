@@ -10,21 +10,23 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from frontdesk.accounts.models import STAFF_ROLES, Team, User
 from frontdesk.core import clock
 from frontdesk.reporting.metrics import (
+    FIRST_RESPONSE_BUCKETS,
     MEASURES,
     Filters,
     Result,
     Scope,
     backlog_by_age,
     coverage_memo,
-    filter_q,
-    first_response_histogram,
+    first_response_buckets,
     measure_available,
     measure_compute,
+    measures_compute,
+    open_snapshot,
     today,
     workload,
 )
@@ -53,58 +55,64 @@ def _period(filters: Filters) -> str:
     return "day" if filters.days <= 92 else "week"
 
 
-def _value(result: Result) -> float | None:
-    return result.total
-
-
 def dashboard_data(*, filters: Filters, scope: Scope) -> dict[str, Any]:
-    """Everything the supervisor dashboard draws for a range: KPIs, charts, agents."""
+    """Everything the supervisor dashboard draws for a range: KPIs, charts, agents, and
+    the live counters (which share its open-ticket snapshot)."""
     with coverage_memo():
-        return _dashboard_data(filters, scope)
+        data = _dashboard_data(filters, scope)
+        data["counters"] = live_counters(filters=filters, scope=scope)
+        return data
 
 
 def _dashboard_data(filters: Filters, scope: Scope) -> dict[str, Any]:
+    """Each query answers several figures: the rollup parts are grouped by period and
+    agent once and added up for the totals, the chart and the agents table."""
     period = _period(filters)
-    created = measure_compute("created", filters=filters, scope=scope, group=(period,))
-    solved = measure_compute("solved", filters=filters, scope=scope, group=(period,))
+    cube = measures_compute(
+        ("created", "solved", "reopen_rate", "one_touch_rate", FIRST_RESPONSE_BUCKETS),
+        filters=filters,
+        scope=scope,
+        group=(period, "assignee"),
+    )
+    figures = _agent_figures(filters=filters, scope=scope, solved=cube["solved"])
+    created = _collapsed(cube["created"], (period,), filters, scope)
+    solved = _collapsed(cube["solved"], (period,), filters, scope)
     volume = result_chart(created, "bar", start=filters.start, end=filters.end)
     solved_chart = result_chart(solved, "bar", start=filters.start, end=filters.end)
     volume["datasets"].append(
         {"label": solved_chart["datasets"][0]["label"], "data": solved_chart["datasets"][0]["data"]}
     )
-    kpi_keys = [
-        "first_response_median",
-        "resolution_median",
-        "reopen_rate",
-        "one_touch_rate",
-        "csat",
-    ]
-    sla = None
-    if measure_available(MEASURES["sla_compliance"]):
-        sla = measure_compute("sla_compliance", filters=filters, scope=scope, group=("target",))
+    sla = figures["sla_by_target"]
     kpis = [
-        {
-            "measure": MEASURES["created"],
-            "value": sum(r.value or 0 for r in created.rows),
-        },
+        {"measure": MEASURES["created"], "value": sum(r.value or 0 for r in created.rows)},
         {"measure": MEASURES["solved"], "value": sum(r.value or 0 for r in solved.rows)},
-    ]
-    kpis.extend(
         {
-            "measure": MEASURES[key],
-            "value": _value(measure_compute(key, filters=filters, scope=scope)),
-        }
-        for key in kpi_keys
-    )
+            "measure": MEASURES["first_response_median"],
+            "value": _collapsed(figures["first_response_median"], (), filters, scope).total,
+        },
+        {
+            "measure": MEASURES["resolution_median"],
+            "value": _collapsed(figures["resolution_median"], (), filters, scope).total,
+        },
+        *(
+            {
+                "measure": MEASURES[key],
+                "value": _collapsed(cube[key], (), filters, scope).total,
+            }
+            for key in ("reopen_rate", "one_touch_rate")
+        ),
+        {
+            "measure": MEASURES["csat"],
+            "value": _collapsed(figures["csat_trend"], (), filters, scope).total,
+        },
+    ]
     if sla is not None:
         # The per-target rows' parts add up to the overall compliance (no second query).
         met, total = (sum(r.parts.get(k) or 0 for r in sla.rows) for k in ("met", "n"))
         value = 100 * met / total if total else None
         kpis.append({"measure": MEASURES["sla_compliance"], "value": value})
-    histogram = first_response_histogram(filters=filters, scope=scope)
+    histogram = first_response_buckets(cube[FIRST_RESPONSE_BUCKETS.key])
     backlog = backlog_by_age(filters=filters, scope=scope)
-    csat_period = "day" if filters.days <= 31 else "week"
-    csat = measure_compute("csat", filters=filters, scope=scope, group=(csat_period,))
     charts = {
         "volume": volume,
         "first_response": {
@@ -126,7 +134,12 @@ def _dashboard_data(filters: Filters, scope: Scope) -> dict[str, Any]:
             ],
             "unit": "",
         },
-        "csat": result_chart(csat, "line", start=filters.start, end=filters.end),
+        "csat": result_chart(
+            _collapsed(figures["csat_trend"], (_csat_period(filters),), filters, scope),
+            "line",
+            start=filters.start,
+            end=filters.end,
+        ),
     }
     if sla is not None:
         charts["sla"] = result_chart(sla, "bar", start=filters.start, end=filters.end)
@@ -134,8 +147,52 @@ def _dashboard_data(filters: Filters, scope: Scope) -> dict[str, Any]:
         "kpis": kpis,
         "charts": charts,
         "backlog_total": sum(n for _k, _l, n in backlog),
-        "agents": agent_performance(filters=filters, scope=scope),
+        "agents": agent_performance(filters=filters, scope=scope, figures=figures),
     }
+
+
+def _csat_period(filters: Filters) -> str:
+    return "day" if filters.days <= 31 else "week"
+
+
+def _collapsed(result: Result, keep: tuple[str, ...], filters: Filters, scope: Scope) -> Result:
+    """``result`` grouped by ``keep`` only: added up from its parts, or (exact percentiles,
+    which do not add up) asked again."""
+    collapsed = result.collapsed(keep)
+    if collapsed is not None:
+        return collapsed
+    return measure_compute(result.measure.key, filters=filters, scope=scope, group=keep)
+
+
+def _agent_figures(
+    *, filters: Filters, scope: Scope, solved: Result | None = None
+) -> dict[str, Any]:
+    """The per-agent figures, grouped so that the dashboard's totals and trends can be
+    added up from them: solved, median first response (histograms for long ranges), CSAT
+    per agent and period, SLA compliance per agent and target."""
+    group = ("assignee",)
+    if solved is None:
+        solved = measure_compute("solved", filters=filters, scope=scope, group=group)
+    durations = measures_compute(
+        ("first_response_median", "resolution_median"), filters=filters, scope=scope, group=group
+    )
+    figures: dict[str, Any] = {
+        "solved": _collapsed(solved, group, filters, scope),
+        **durations,
+        "csat_trend": measure_compute(
+            "csat", filters=filters, scope=scope, group=(_csat_period(filters), "assignee")
+        ),
+        "sla": None,
+        "sla_by_target": None,
+    }
+    figures["csat"] = _collapsed(figures["csat_trend"], group, filters, scope)
+    if measure_available(MEASURES["sla_compliance"]):
+        both = measure_compute(
+            "sla_compliance", filters=filters, scope=scope, group=("target", "assignee")
+        )
+        figures["sla"] = _collapsed(both, group, filters, scope)
+        figures["sla_by_target"] = _collapsed(both, ("target",), filters, scope)
+    return figures
 
 
 def live_counters(*, filters: Filters, scope: Scope) -> list[dict[str, Any]]:
@@ -153,18 +210,11 @@ def live_counters(*, filters: Filters, scope: Scope) -> list[dict[str, Any]]:
         }
         for key in ("created", "solved", "first_response_median")
     ]
-
-    open_now = Ticket.objects.filter(
-        filter_q(filters, scope), status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
-    ).aggregate(
-        open=Count("pk"),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        unanswered=Count("pk", filter=Q(first_response_at__isnull=True)),
-    )
+    snapshot = open_snapshot(filters=filters, scope=scope)
     return counters + [
-        {"key": "open", "value": open_now["open"]},
-        {"key": "unassigned", "value": open_now["unassigned"]},
-        {"key": "unanswered", "value": open_now["unanswered"]},
+        {"key": "open", "value": sum(row["n"] for row in snapshot.values())},
+        {"key": "unassigned", "value": snapshot.get(None, {}).get("n", 0)},
+        {"key": "unanswered", "value": sum(row["unanswered"] for row in snapshot.values())},
     ]
 
 
@@ -177,20 +227,19 @@ def agents_in(scope: Scope) -> QuerySet[User]:
     return agents
 
 
-def agent_performance(*, filters: Filters, scope: Scope) -> list[dict[str, Any]]:
+def agent_performance(
+    *, filters: Filters, scope: Scope, figures: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Per agent: solved, median first response, CSAT, SLA compliance, workload vs capacity.
 
     One grouped query per figure for all agents together (not one per agent).
     """
-    group = ("assignee",)
-    solved = measure_compute("solved", filters=filters, scope=scope, group=group).by_key()
-    frt = measure_compute(
-        "first_response_median", filters=filters, scope=scope, group=group
-    ).by_key()
-    csat = measure_compute("csat", filters=filters, scope=scope, group=group).by_key()
-    sla: dict = {}
-    if measure_available(MEASURES["sla_compliance"]):
-        sla = measure_compute("sla_compliance", filters=filters, scope=scope, group=group).by_key()
+    if figures is None:
+        figures = _agent_figures(filters=filters, scope=scope)
+    solved = figures["solved"].by_key()
+    frt = figures["first_response_median"].by_key()
+    csat = figures["csat"].by_key()
+    sla = figures["sla"].by_key() if figures["sla"] is not None else {}
     open_now = workload(scope=scope, filters=filters)
     capacity = survey_settings_get().agent_capacity or 1
     rows = []

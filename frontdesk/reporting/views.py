@@ -85,7 +85,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "filter_query": _filter_query(spec),
-            "counters": selectors.live_counters(filters=filters, scope=scope),
             "feedback": selectors.feedback_recent(scope=scope),
             "scoped": scope.team_ids is not None,
         },
