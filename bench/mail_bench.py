@@ -214,7 +214,8 @@ def query_report(captured: list[dict], mails: int) -> None:
 
     shapes: Counter[str] = Counter()
     for query in captured:
-        sql = re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"])
+        sql = re.sub(r'"s\d+_x\d+"', '"sp"', query["sql"])  # savepoint names
+        sql = re.sub(r"'[^']*'|\b\d+\b", "?", sql)
         sql = re.sub(r"\((?:\?, )+\?\)", "(?...)", sql)
         shapes[sql[:160]] += 1
     log(f"{len(captured)} queries for {mails} mails ({len(captured) / max(mails, 1):.1f} per mail)")

@@ -49,7 +49,7 @@ from frontdesk.mail.threading import thread_resolve
 from frontdesk.mail.tokens import address_base
 from frontdesk.tickets.attachments import IncomingFile, attachment_check
 from frontdesk.tickets.intake import InboundMessage
-from frontdesk.tickets.models import Channel, Message, MessageKind
+from frontdesk.tickets.models import Channel, Message, MessageKind, Ticket
 from frontdesk.tickets.services import message_receive
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,9 @@ def ingest_batch(
     message_ids = [message_id_for(raw) for raw in raws]
     existing = {
         row.message_id: row
-        for row in InboundMail.objects.filter(mailbox=mailbox, message_id__in=set(message_ids))
+        for row in InboundMail.objects.filter(
+            mailbox=mailbox, message_id__in=set(message_ids)
+        ).order_by()
     }
     now = clock.now()
     fresh: dict[str, InboundMail] = {}
@@ -274,6 +276,7 @@ class _Batch:
     users: dict[str, User] = field(default_factory=dict)
     # Message-ID -> ticket id, for mails we stored or sent (grows as the batch delivers).
     known: dict[str, int] = field(default_factory=dict)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
     own_ids: set[str] = field(default_factory=set)
     recent: dict[str, int] = field(default_factory=dict)  # parsed mails per sender, last hour
 
@@ -294,6 +297,7 @@ class _Batch:
                 ).values_list("message_id", "ticket_message__ticket_id")
                 for message_id, ticket_id in rows:
                     batch.known.setdefault(message_id, ticket_id)
+            batch.tickets = Ticket.objects.in_bulk(set(batch.known.values()))
         batch.own_ids = set(
             OutboundMail.objects.filter(message_id__in=own).values_list("message_id", flat=True)
         )
@@ -484,6 +488,7 @@ def _deliver(
         recipients=recipients,
         authenticated=authenticated,
         known=batch.known if batch is not None else None,
+        tickets=batch.tickets if batch is not None else None,
     )
     files, refused = _files_checked(parsed)
     metadata = _metadata(inbound, parsed, noise=noise, how=thread.how, refused=refused)

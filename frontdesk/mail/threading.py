@@ -50,16 +50,23 @@ def is_participant(ticket: Ticket, user: User) -> bool:
     return ticket.cc.filter(pk=user.pk).exists()
 
 
-def _tickets_by_message_ids(ids: list[str], known: Mapping[str, int] | None) -> Ticket | None:
+def _tickets_by_message_ids(
+    ids: list[str],
+    known: Mapping[str, int] | None,
+    tickets: Mapping[int, Ticket] | None = None,
+) -> Ticket | None:
     """The ticket of the most direct stored Message-ID among ``ids`` (in their order).
 
-    ``known`` is a batch's map of the stored Message-IDs it looked up at once."""
+    ``known`` is a batch's map of the stored Message-IDs it looked up at once, ``tickets``
+    the tickets it read with them (the ticket services re-read a ticket under a lock
+    before writing, so a copy read at the start of the batch is good enough to choose)."""
     if not ids:
         return None
     if known is not None:
         for msgid in ids:
             if msgid in known:
-                return Ticket.objects.filter(pk=known[msgid]).first()
+                ticket = tickets.get(known[msgid]) if tickets is not None else None
+                return ticket or Ticket.objects.filter(pk=known[msgid]).first()
         return None
     found: dict[str, int] = {}
     for msgid, ticket_id in InboundMail.objects.filter(
@@ -83,6 +90,7 @@ def thread_resolve(
     recipients: list[str],
     authenticated: bool,
     known: Mapping[str, int] | None = None,
+    tickets: Mapping[int, Ticket] | None = None,
 ) -> Thread:
     """Decide the thread of an incoming mail (see the module docstring)."""
     candidates = tokens_in_addresses(recipients) + tokens_in_message_ids(parsed.thread_ids)
@@ -95,7 +103,7 @@ def thread_resolve(
                 return Thread(ticket=ticket, how="token", participant=True)
     # A token signed for someone else (a forward) or tampered proves nothing by itself; the
     # header chain below may still match our stored Message-ID, with the participant check.
-    ticket = _followed(_tickets_by_message_ids(parsed.thread_ids, known))
+    ticket = _followed(_tickets_by_message_ids(parsed.thread_ids, known, tickets))
     if ticket is not None:
         if is_participant(ticket, sender):
             return Thread(ticket=ticket, how="header", participant=True)

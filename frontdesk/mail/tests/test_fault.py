@@ -4,10 +4,12 @@ A killed worker is modelled by ``FaultInjected`` (a BaseException, like SIGKILL 
 handles it) raised at random points of the pipeline through ``pipeline.fault_hook``; after
 each kill the poll and the sweeper simply run again, as the next worker would.
 
-The issue asks for 2,000 mails. Through the whole pipeline (ticket, search index,
-acknowledgement) one test worker imports about 10-20 mails/s on this machine, so the
-default is 200 to keep the suite fast; ``FRONTDESK_MAIL_FAULT_MAILS=2000`` runs the full
-size (a few minutes).
+The issue asks for 2,000 mails. Through the whole pipeline, every job the ticket write
+starts included (search index, SLA, acknowledgement mail), the 2,000-mail run took 593 s
+on SQLite on the shared 2-core machine (load 6-8) and passed, so the default stays 200
+to keep the suite fast; ``FRONTDESK_MAIL_FAULT_MAILS=2000`` runs the full size. Mail is
+fetched, stored and imported in batches (IMAP), so kills land mid-batch too: a batch
+whose worker died is retried mail by mail by the sweeper.
 """
 
 from __future__ import annotations

@@ -1,0 +1,88 @@
+"""A fetched batch is stored in one transaction and imported by one job, mail by mail
+exactly as if each had come alone."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from frontdesk.mail import pipeline
+from frontdesk.mail.models import InboundMail, InboundSource, InboundState
+from frontdesk.mail.tests.conftest import mail_build
+from frontdesk.tickets.models import Message, Ticket
+
+
+@pytest.fixture
+def deliver_batch(mailbox, django_capture_on_commit_callbacks):
+    def run(raws: list[bytes]) -> list[InboundMail]:
+        with django_capture_on_commit_callbacks(execute=True):
+            stored = pipeline.ingest_batch(raws, mailbox=mailbox, source=InboundSource.IMAP)
+        rows = {m.pk: m for m in InboundMail.objects.filter(pk__in=[m.pk for m, _c in stored])}
+        return [rows[m.pk] for m, _c in stored]
+
+    return run
+
+
+def test_a_reply_threads_onto_a_request_from_the_same_batch(people, deliver_batch):
+    first = mail_build(subject="VPN down", message_id="<vpn-1@acme.example>")
+    reply = mail_build(
+        subject="Re: VPN down",
+        body="Still down after a restart.",
+        headers={"In-Reply-To": "<vpn-1@acme.example>"},
+    )
+
+    request, answer = deliver_batch([first, reply])
+
+    assert (request.state, answer.state) == (InboundState.PARSED, InboundState.PARSED)
+    assert answer.reason == "header"
+    assert answer.ticket_message.ticket == request.ticket_message.ticket
+    assert Ticket.objects.count() == 1
+
+
+def test_a_mail_without_sender_goes_to_the_dead_letters_alone(people, deliver_batch):
+    good = mail_build(subject="Printer")
+    senderless = mail_build(subject="Who am I").replace(b"From: ", b"X-Not-From: ", 1)
+
+    results = deliver_batch([good, senderless, mail_build(subject="Scanner")])
+
+    assert [r.state for r in results] == ["parsed", "dead", "parsed"]
+    assert "sender" in results[1].error
+    assert Message.objects.count() == 2
+
+
+def test_the_same_mail_twice_in_a_batch_or_again_later_is_stored_once(people, deliver_batch):
+    raw = mail_build(subject="Twice", message_id="<twice@acme.example>")
+
+    deliver_batch([raw, raw])
+    again = deliver_batch([raw])
+
+    assert InboundMail.objects.count() == 1
+    assert again[0].state == InboundState.PARSED
+    assert Message.objects.count() == 1
+
+
+def test_a_batch_takes_a_fixed_number_of_mail_queries(
+    people, mailbox, deliver_batch, settings, django_capture_on_commit_callbacks
+):
+    """Per mail only the ticket write adds queries; the mail app's own lookups are made
+    once per batch (stored ids, senders, known Message-IDs, hourly counts, claim, update)."""
+    settings.MAIL_SENDER_RATE_PER_HOUR = 1000
+    deliver_batch([mail_build(subject="warm-up")])  # Dana exists, defaults are cached
+
+    def queries(n: int) -> tuple[int, int]:
+        raws = [mail_build(subject=f"Request {i}") for i in range(n)]
+        # The jobs the ticket writes start (outbox) belong to other workers: not counted.
+        with django_capture_on_commit_callbacks(execute=False):
+            with CaptureQueriesContext(connection) as stored:
+                rows = pipeline.ingest_batch(raws, mailbox=mailbox)
+            with CaptureQueriesContext(connection) as imported:
+                assert pipeline.inbound_process_batch([m.pk for m, _c in rows]) == n
+        captured = stored.captured_queries + imported.captured_queries
+        return len(captured), sum(1 for q in captured if "mail_" in q["sql"])
+
+    total_2, mail_2 = queries(2)
+    total_12, mail_12 = queries(12)
+    assert mail_12 == mail_2 <= 8
+    # What ten more new-ticket mails cost, all of it in the ticket services' write.
+    assert total_12 - total_2 <= 10 * 12
