@@ -13,3 +13,10 @@ class AiConfig(AppConfig):
         handlers.register()
         desk.register_all()
         health.register()
+        # Help-center search ranks by the fusion once the knowledge app offers the hook
+        # (docs/ai.md, "Hybrid retrieval"); until then it stays lexical.
+        from frontdesk.ai.hybrid import fuse_hits
+        from frontdesk.knowledge import search as kb_search
+
+        if hasattr(kb_search, "ranker_register"):
+            kb_search.ranker_register(fuse_hits)

@@ -65,7 +65,11 @@ class SentenceTransformerBackend:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         with self._lock:  # one forward pass at a time; torch already uses the cores
             vectors = self._model.encode(
-                texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+                texts,
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
 

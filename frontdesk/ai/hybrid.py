@@ -4,9 +4,9 @@ The lexical side is ``knowledge.search.kb_search`` (FTS5 / tsvector, already fil
 the reader may see). The semantic side scores every article (its whole text and its best
 section) and forum thread against the question; candidates are resolved through the same
 per-kind resolvers the help-center search uses, so an article the reader may not see never
-comes back. The two rankings are fused by reciprocal rank (RRF). The semantic side applies
-only to text in a language the model covers (English for all-MiniLM); other languages get
-the lexical ranking unchanged.
+comes back. The score is the similarity plus a small bonus by lexical rank. The semantic
+side applies only to text in a language the model covers (English for all-MiniLM); other
+languages get the lexical ranking unchanged.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from frontdesk.accounts.models import User
     from frontdesk.knowledge.search import Hit
 
-RRF_K = 20
-SEMANTIC_WEIGHT = 2.0
+# A lexical match adds at most this much to the cosine similarity (first hit; less by rank).
+# Semantic similarity leads: on the GNOME help center it alone put the right article first
+# for every question of our set, where word matching did for 64%. Rank fusion (RRF) was
+# tried first and lost to this whenever few documents matched (rank ignores how close).
+LEXICAL_WEIGHT = 0.1
 SEMANTIC_WINDOW = 40
 
 
@@ -73,14 +76,13 @@ def _resolve(user: User | None, kind: str, ids: list[int], category: str) -> dic
 
 
 def fuse(
-    lexical: list[tuple[str, int]], semantic: list[tuple[str, int]], *, limit: int
+    lexical: list[tuple[str, int]], semantic: list[tuple[tuple[str, int], float]], *, limit: int
 ) -> list[tuple[str, int, float]]:
-    """Reciprocal rank fusion of two rankings of (kind, id), best first (pure)."""
-    scores: dict[tuple[str, int], float] = {}
+    """Fuse a lexical ranking of (kind, id) with semantic similarities, best first (pure):
+    similarity plus a lexical bonus that halves, thirds... down the lexical ranking."""
+    scores: dict[tuple[str, int], float] = dict(semantic)
     for rank, key in enumerate(lexical):
-        scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
-    for rank, key in enumerate(semantic):
-        scores[key] = scores.get(key, 0.0) + SEMANTIC_WEIGHT / (RRF_K + rank + 1)
+        scores[key] = scores.get(key, 0.0) + LEXICAL_WEIGHT / (rank + 1)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
     return [(kind, object_id, score) for (kind, object_id), score in ranked]
 
@@ -114,7 +116,9 @@ def fuse_hits(
     for kind, ids in missing.items():
         for object_id, hit in _resolve(user, kind, ids, category).items():
             known[(kind, object_id)] = hit
-    semantic_keys = [(s.kind, s.object_id) for s in semantic if (s.kind, s.object_id) in known]
+    semantic_keys = [
+        ((s.kind, s.object_id), s.similarity) for s in semantic if (s.kind, s.object_id) in known
+    ]
     fused = fuse([(h.kind, h.object_id) for h in hits], semantic_keys, limit=limit * 2)
     out: list[Hit] = []
     groups: set[str] = set()

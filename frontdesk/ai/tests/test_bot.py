@@ -132,3 +132,16 @@ def test_unanswered_question_becomes_an_article_draft(help_center, people, clien
     draft = Article.objects.get(title="can I pay with an invoice")
     assert draft.status == Status.DRAFT
     assert response["Location"] == reverse("knowledge:edit", args=[draft.pk])
+
+
+def test_hybrid_search_finds_by_meaning_and_keeps_internal_articles_internal(help_center, people):
+    from frontdesk.ai.hybrid import hybrid_search
+
+    found = hybrid_search(people["dana"], "internet cutting out constantly", kinds=["article"])
+    assert found and found[0].object_id == help_center["wifi"].pk
+    internal = help_center["vpn"].pk
+    for user in (people["dana"], None):
+        hits = hybrid_search(user, "restart the VPN appliance tunnel", kinds=["article"])
+        assert internal not in [h.object_id for h in hits]
+    hits = hybrid_search(people["alice"], "restart the VPN appliance tunnel", kinds=["article"])
+    assert hits[0].object_id == internal

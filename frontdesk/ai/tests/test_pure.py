@@ -32,12 +32,13 @@ def test_plain_text_lines_become_paragraphs_and_long_text_is_cut():
     assert all(len(p.text.split()) <= 130 for p in parts)
 
 
-def test_fusion_favours_what_both_rankings_agree_on():
+def test_fusion_adds_a_lexical_bonus_to_similarity():
     lexical = [("article", 1), ("article", 2), ("article", 3)]
-    semantic = [("article", 3), ("article", 4), ("article", 1)]
+    semantic = [(("article", 3), 0.62), (("article", 4), 0.5), (("article", 1), 0.6)]
     ranked = [key[1] for key in fuse(lexical, semantic, limit=4)]
-    assert ranked[0] in (1, 3)
+    assert ranked[:2] == [1, 3]  # 0.6 + 0.1 beats 0.62 + 0.033
     assert set(ranked) == {1, 2, 3, 4}
+    assert ranked[-1] == 2  # a word match alone ranks below close meanings
 
 
 def test_threshold_is_the_lowest_confidence_meeting_the_precision_target():
