@@ -273,3 +273,34 @@ def test_csat_and_nps_measures(people, make_ticket, settings):
         (people["acme"].pk,): pytest.approx(100.0),
         (people["globex"].pk,): pytest.approx(-25.0),
     }
+
+
+def test_dana_rates_her_solved_request_on_the_portal_page(
+    solved_ticket, people, make_ticket, client
+):
+    page_url = reverse("portal:request_detail", args=[solved_ticket.number])
+    client.force_login(people["dana"])
+    page = client.get(page_url).content.decode()
+    assert "How did we do?" in page and "Send rating" in page
+    form_action = reverse("reporting:csat_portal", args=[solved_ticket.number])
+    assert f'action="{form_action}"' in page
+    response = client.post(form_action, {"rating": "0", "comment": "Slow.", "next": page_url})
+    assert response.status_code == 302 and response["Location"] == page_url
+    page = client.get(page_url).content.decode()
+    assert "Change my rating" in page and "Slow." in page
+    assert CsatSurvey.objects.get(ticket=solved_ticket).positive is False
+    # Her open request asks nothing yet.
+    open_one = make_ticket(subject="Still waiting")
+    page = client.get(reverse("portal:request_detail", args=[open_one.number]))
+    assert "How did we do?" not in page.content.decode()
+
+
+def test_the_portal_prompt_never_sends_dana_to_another_site(solved_ticket, people, client):
+    client.force_login(people["dana"])
+    for elsewhere in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post(
+            reverse("reporting:csat_portal", args=[solved_ticket.number]),
+            {"rating": "1", "next": elsewhere},
+        )
+        assert response.status_code == 302
+        assert "evil" not in response["Location"]
