@@ -780,13 +780,18 @@ def _histogram_percentiles(
         .annotate(_n=Sum("n"))
         .values_list("kind", *names, "bucket", "_n")
     )
-    by_kind: dict[int, list[tuple]] = {kind: [] for kind in kinds}  # type: ignore[misc]
+    # kind -> group keys -> bucket -> count (a few thousand rows: merged here, not per row)
+    by_kind: dict[int, dict[tuple, dict[int, int]]] = {kind: {} for kind in kinds}  # type: ignore[misc]
     for r in rolled:
-        by_kind[r[0]].append((tuple(_normal(k) for k in r[1:-2]), {"histogram": {r[-2]: r[-1]}}))
+        counts = by_kind[r[0]].setdefault(tuple(_normal(k) for k in r[1:-2]), {})
+        counts[r[-2]] = counts.get(r[-2], 0) + r[-1]
     results = {}
     for measure in measures:
         assert measure.percentile is not None  # noqa: S101 - percentile measures only
-        grouped = list(by_kind[measure.histogram])  # type: ignore[index]
+        grouped = [
+            (keys, {"histogram": counts})
+            for keys, counts in by_kind[measure.histogram].items()  # type: ignore[index]
+        ]
         source = "rollup"
         if last_rolled < filters.end:
             live = (
