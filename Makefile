@@ -12,6 +12,12 @@ export FRONTDESK_DEBUG ?= 1
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# The optional [ai] extra (semantic search, answer bot): `make run AI=1`; `make test` always
+# installs it so both modes are tested. torch comes from the CPU build kept on disk.
+.venv/.installed-ai: .venv/.installed requirements-ai.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-ai.lock
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
@@ -20,12 +26,12 @@ install: .venv/.installed node_modules/.installed
 
 assets: node_modules/.installed
 
-run: install
+run: install $(if $(AI),.venv/.installed-ai,)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
 
-test: install
+test: install .venv/.installed-ai
 	FRONTDESK_DEBUG=0 scripts/test.sh
 
 bench: install
