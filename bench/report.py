@@ -27,6 +27,10 @@ CAPABILITIES: list[tuple[str, str, str, float, bool]] = [
     ("report_year_ms", "Grouped report over one year", "ms", 1000, False),
     ("rules_eval_200_ms", "Evaluating 200 active triggers on one event", "ms", 5, False),
     ("automation_pass_1m_s", "Hourly automation pass over all tickets", "s", 30, False),
+    ("bot_answer_p95_ms", "Answer bot, question to passage, p95", "ms", 150, False),
+    ("triage_predict_p95_ms", "Triage prediction for one ticket, p95", "ms", 30, False),
+    ("similar_tickets_p95_ms", "Similar tickets among 1,000,000, p95", "ms", 100, False),
+    ("embed_tickets_per_s", "Ticket embedding throughput (2 cores)", "tickets/s", 100, True),
 ]
 TARGETS.update({name: (target, higher) for name, _l, _u, target, higher in CAPABILITIES})
 OPERATIONS = [

@@ -128,6 +128,8 @@ CAPABILITY_SCRIPTS: list[tuple[str, list[str]]] = [
     ("automation_bench.py", []),
     ("mail_bench.py", []),
     ("reporting_bench.py", ["--events", "10000000"]),
+    # its own SQLite database (GNOME help center, BANKING77, synthesized 1M-vector index)
+    ("ai_bench.py", []),
 ]
 
 
