@@ -288,6 +288,13 @@ def _pass(
             created_at=now,
         )
     before = max(_max_event(ticket_id), cursor.last_event_id)
+    if "created" in kinds and depth == 0 and not key:
+        # New ticket: the pre-route hooks (AI triage) may set team, type and priority
+        # before the "ticket created" rules and routing read it; their changes fall in
+        # this pass's chain range, so the depth guard counts them as the engine's own.
+        from frontdesk.automation.routing import pre_route_run
+
+        pre_route_run(ticket_id)
     triggers = triggers_active(kinds)
     results: list[dict[str, Any]] = []
     matched_count = 0

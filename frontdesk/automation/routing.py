@@ -10,11 +10,17 @@ Concurrency: the team's ``TeamRouting`` row is locked (``SELECT ... FOR UPDATE``
 moment the choice is made until the assignment commits, so two workers assigning at once
 queue behind each other and each sees the other's assignment when it counts loads. On
 SQLite the database has one writer at a time, which serialises the same way.
+
+Pre-route hooks: other apps register ``fn(ticket_id)`` with ``pre_route_register``; the
+engine calls each, in registration order, once for every new ticket before its first
+triggers run and before it is routed (the AI app's triage sets team, type and priority
+there). A hook that fails is logged and rolled back alone; routing goes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.conf import settings
@@ -27,10 +33,50 @@ from frontdesk.core import clock
 from frontdesk.tickets.models import OPEN_CATEGORIES, StatusCategory, Ticket
 from frontdesk.tickets.services import ticket_assign
 
+log = logging.getLogger(__name__)
+
+PreRouteHook = Callable[[int], object]
+_pre_route_hooks: list[PreRouteHook] = []
+
 ROUTED_MODES = frozenset({RoutingMode.ROUND_ROBIN, RoutingMode.LOAD, RoutingMode.SKILLS})
 # Tickets that count against an agent's capacity: the ones waiting on the desk, not on the
 # customer (pending) or a third party (on hold).
 LOAD_CATEGORIES = (StatusCategory.NEW, StatusCategory.OPEN)
+
+
+def pre_route_register(fn: PreRouteHook) -> None:
+    """Call ``fn(ticket_id)`` before each new ticket is routed (registering twice: once).
+
+    Register from an ``AppConfig.ready``. The hook runs inside the engine's transaction,
+    in a savepoint of its own, and may change the ticket through its services (team, type,
+    priority); the engine reads the ticket again after the hooks.
+    """
+    if fn not in _pre_route_hooks:
+        _pre_route_hooks.append(fn)
+
+
+def pre_route_unregister(fn: PreRouteHook) -> None:
+    """Forget a hook (tests, and an app switched off at run time)."""
+    if fn in _pre_route_hooks:
+        _pre_route_hooks.remove(fn)
+
+
+def pre_route_run(ticket_id: int) -> int:
+    """Call every registered hook for a new ticket; returns how many succeeded.
+
+    Why a savepoint per hook: on PostgreSQL a failed statement poisons the whole
+    transaction, so a hook's database error would otherwise stop the rules and routing.
+    """
+    done = 0
+    for fn in tuple(_pre_route_hooks):  # a hook may register another
+        try:
+            with transaction.atomic():
+                fn(ticket_id)
+        except Exception:  # noqa: BLE001 - a hook must never stop routing
+            log.exception("pre-route hook %r failed for ticket %s", fn, ticket_id)
+        else:
+            done += 1
+    return done
 
 
 def team_mode(team_id: int) -> str:

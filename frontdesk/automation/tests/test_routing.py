@@ -12,8 +12,10 @@ from django.db import connection, connections
 from frontdesk.automation.models import AgentProfile, RoutingMode, TeamRouting
 from frontdesk.automation.routing import ticket_route
 from frontdesk.automation.services import agent_profile_save, automation_user, team_routing_save
+from frontdesk.automation.tests.conftest import commits_run
 from frontdesk.core import clock
-from frontdesk.tickets.models import Ticket
+from frontdesk.tickets.models import Priority, Ticket
+from frontdesk.tickets.services import message_add, ticket_update
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +133,58 @@ def test_fifty_tickets_on_two_workers_are_spread_exactly(people, make_ticket, mo
     assert errors == []
     got = Counter(assignees(tickets))
     assert got == {"Alice": 25, "Bob": 25}
+
+
+@pytest.fixture
+def pre_route_hooks():
+    """Hooks registered by a test are forgotten after it."""
+    from frontdesk.automation import routing
+
+    saved = list(routing._pre_route_hooks)
+    yield routing.pre_route_register
+    routing._pre_route_hooks[:] = saved
+
+
+def test_triage_hook_moves_a_new_ticket_to_l2_before_routing_picks_carol(
+    people, make_ticket, pre_route_hooks
+):
+    team_routing_save(team=people["l2"], mode=RoutingMode.ROUND_ROBIN, reassign_unavailable=False)
+    calls: list[tuple[str, int]] = []
+
+    def broken_hook(ticket_id: int) -> None:
+        calls.append(("broken", ticket_id))
+        # A database error inside the hook: rolled back alone, routing goes on.
+        Ticket.objects.create(pk=ticket_id)
+
+    def triage_hook(ticket_id: int) -> None:
+        calls.append(("triage", ticket_id))
+        ticket = Ticket.objects.get(pk=ticket_id)
+        urgent = Priority.objects.get(slug="urgent")
+        ticket_update(
+            ticket=ticket,
+            actor=automation_user(),
+            changes={"team": people["l2"], "priority": urgent},
+        )
+
+    pre_route_hooks(broken_hook)
+    pre_route_hooks(triage_hook)
+    pre_route_hooks(broken_hook)  # registering again changes nothing
+    ticket = make_ticket(subject="Database down")
+    assert calls == [("broken", ticket.pk), ("triage", ticket.pk)]
+    assert ticket.team == people["l2"]
+    assert ticket.priority.slug == "urgent"
+    assert ticket.assignee == people["carol"]
+    # Only new tickets go through the hooks: a later reply does not call them again.
+    message_add(ticket=ticket, author=people["dana"], body_text="Still down.")
+    commits_run()
+    assert len(calls) == 2
+
+
+def test_routing_goes_on_when_every_hook_fails(people, make_ticket, pre_route_hooks):
+    team_routing_save(team=people["l1"], mode=RoutingMode.ROUND_ROBIN, reassign_unavailable=False)
+
+    def failing(ticket_id: int) -> None:
+        raise RuntimeError("model not loaded")
+
+    pre_route_hooks(failing)
+    assert assignees([make_ticket()]) == ["Alice"]
