@@ -329,6 +329,9 @@ MAIL_MAX_BYTES = env_int("FRONTDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024)
 # Mails per sender per hour before further mail from that sender is held (flood guard).
 MAIL_SENDER_RATE_PER_HOUR = env_int("FRONTDESK_MAIL_SENDER_RATE_PER_HOUR", 30)
 MAIL_POLL_SECONDS = env_int("FRONTDESK_MAIL_POLL_SECONDS", 60)
+# The authserv-id(s) of our own MTA (comma-separated): only Authentication-Results headers
+# it stamped are believed (dmarc=fail warnings, [#number] threading). Empty: none is.
+MAIL_AUTHSERV_ID = env_str("FRONTDESK_MAIL_AUTHSERV_ID")
 # `manage.py smtpd` (inbound SMTP/LMTP listener an MTA delivers to).
 SMTPD_HOST = env_str("FRONTDESK_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTDESK_SMTPD_PORT", 8025)

@@ -95,25 +95,29 @@ _DMARC_RE = re.compile(r"\bdmarc[ \t]{0,5}=[ \t]{0,5}(\w{1,20})", re.IGNORECASE)
 def _trusted_auth_results(parsed: ParsedMail) -> str:
     """The Authentication-Results header our own MTA stamped ("" if none).
 
-    Only the topmost header counts (the one our server added; lower ones came with the
-    mail and could say anything), or, when ``MAIL_AUTHSERV_ID`` names our server, the
-    first header carrying that id.
+    Only a header whose authserv-id (the part before the first ``;``) is one of
+    ``MAIL_AUTHSERV_ID`` counts, and the topmost such one (our MTA adds its header on top,
+    and RFC 8601 MTAs remove any earlier header claiming their own id). Anyone can write an
+    Authentication-Results header into a mail, so without the setting none is trusted.
     """
-    value = parsed.headers.get("authentication-results", "")
-    if not value:
-        return ""
-    headers = value.split("\n")
-    ours = {
-        i.strip().lower()
-        for i in str(getattr(settings, "MAIL_AUTHSERV_ID", "") or "").split(",")
-        if i.strip()
-    }
+    ours = authserv_ids()
     if not ours:
-        return headers[0]
-    for header in headers:
-        if header.split(";", 1)[0].strip().lower() in ours:
+        return ""
+    value = parsed.headers.get("authentication-results", "")
+    for header in value.split("\n") if value else ():
+        # "authserv-id [version]; ..." (RFC 8601 section 2.2)
+        served_by = header.split(";", 1)[0].split()
+        if served_by and served_by[0].lower() in ours:
             return header
     return ""
+
+
+def authserv_ids() -> frozenset[str]:
+    """Our MTA's authserv-ids (``MAIL_AUTHSERV_ID``, comma-separated), lowercased."""
+    raw = getattr(settings, "MAIL_AUTHSERV_ID", "") or ""
+    if isinstance(raw, list | tuple | set | frozenset):
+        raw = ",".join(raw)
+    return frozenset(i.strip().lower() for i in str(raw).split(",") if i.strip())
 
 
 def dmarc_result(parsed: ParsedMail) -> str:

@@ -132,6 +132,12 @@ def smtp_server(settings):
 
 
 @pytest.fixture(autouse=True)
+def _our_mta(settings):
+    """In these stories our MTA is mx.example.com: only its Authentication-Results count."""
+    settings.MAIL_AUTHSERV_ID = "mx.example.com"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_address_cache():
     """Each test starts from its own mailboxes (test databases roll back without signals)."""
     pipeline.own_addresses_forget()

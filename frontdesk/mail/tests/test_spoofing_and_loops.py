@@ -303,6 +303,59 @@ def test_our_mta_named_by_setting_is_found_below_other_headers(
     assert inbound.ticket_message.ticket == danas
 
 
+def test_a_verdict_stamped_by_another_server_is_ignored(people, deliver, make_ticket):
+    """Anyone can write an Authentication-Results header: only our MTA's id is believed."""
+    danas = make_ticket(subject="Invoice question")
+
+    forged = deliver(
+        sender="dana@example.com",
+        subject=f"Re: Invoice question [#{danas.number}]",
+        headers={"Authentication-Results": "mx.evil.example; dmarc=pass header.from=example.com"},
+    )
+    smeared = deliver(
+        sender="dana@example.com",
+        subject="Hello",
+        headers={"Authentication-Results": "mx.evil.example; dmarc=fail header.from=example.com"},
+    )
+    versioned = deliver(
+        sender="dana@example.com",
+        subject=f"Re: Invoice question [#{danas.number}]",
+        headers={"Authentication-Results": "MX.example.com 1; dmarc=pass header.from=example.com"},
+    )
+
+    assert forged.ticket_message.ticket != danas
+    assert forged.ticket_message.metadata["mail"]["refused_ticket"] == danas.number
+    assert smeared.ticket_message.metadata["mail"]["dmarc"] == ""
+    assert versioned.ticket_message.ticket == danas
+
+
+def test_without_our_mtas_id_no_verdict_is_believed(people, deliver, make_ticket, settings):
+    settings.MAIL_AUTHSERV_ID = ""
+    danas = make_ticket(subject="Invoice question")
+
+    inbound = deliver(
+        sender="dana@example.com",
+        subject=f"Re: Invoice question [#{danas.number}]",
+        headers={"Authentication-Results": PASS},
+    )
+
+    assert inbound.ticket_message.ticket != danas
+    assert danas.messages.count() == 1
+
+
+def test_several_of_our_mtas_may_be_named(people, deliver, make_ticket, settings):
+    settings.MAIL_AUTHSERV_ID = "mx1.example.com, mx.example.com"
+    danas = make_ticket(subject="Invoice question")
+
+    inbound = deliver(
+        sender="dana@example.com",
+        subject=f"Re: Invoice question [#{danas.number}]",
+        headers={"Authentication-Results": PASS},
+    )
+
+    assert inbound.ticket_message.ticket == danas
+
+
 def _dsn(*, failed: str, original_id: str) -> bytes:
     return (
         "From: MAILER-DAEMON@mx.example.com\r\nTo: support@example.com\r\n"
