@@ -6,13 +6,19 @@ SQLite FTS5 backend (porter stemming, diacritics folded) and a PostgreSQL backen
 data keyed by (kind, object id), rebuilt at will; what a reader may see is decided after
 ranking by each kind's resolver, so a hidden or internal document never shows.
 
-Other apps add a kind with ``kind_register`` (the forum adds "thread").
+Other apps add a kind with ``kind_register`` (the forum adds "thread"), and may re-rank every
+search with ``ranker_register`` (the AI app fuses semantic similarity in) without this app
+importing them. A ranker's new hits are accepted only when they were resolved for the same
+reader through ``kind_resolve`` during the search, or pass the kind's resolver again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +39,10 @@ PG_CONFIGS = {"en": "english", "sv": "swedish"}
 # the help center's documents (PostgreSQL's statistics; unlisted words count as none).
 RARE_SHARE = 0.05
 _COMMON_LEXEMES = "kb-search:common-lexemes"
+# With rankers registered, the lexical side hands them this many times the page as candidates.
+RANKER_WINDOW = 2
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,162 @@ def kind_register(
 ) -> None:
     """Add a kind of document (code 0-7 is part of the SQLite row id)."""
     _kinds[kind] = Kind(code, resolve, reindex_all, vocabulary)
+
+
+def kind_resolve(
+    user: User | None, kind: str, ids: list[int], category: str = ""
+) -> dict[int, Hit]:
+    """The hits of ``ids`` this reader may read (the kind's own resolver); ``{}`` for a kind
+    nobody registered. Rankers resolve the documents they add through this."""
+    registered = _kinds.get(kind)
+    if registered is None or not ids:
+        return {}
+    hits = registered.resolve(user, ids, category)
+    vouched = _vouched.get()
+    if vouched is not None and vouched.reader is user and vouched.category == category:
+        vouched.hits.update(id(hit) for hit in hits.values())
+    return hits
+
+
+# --- rankers ---------------------------------------------------------------------------------
+
+Ranker = Callable[..., list[Hit]]
+"""``fn(user, query, hits, *, kinds, category, reader_language, limit) -> list[Hit]``: the
+hits re-ordered, some dropped or added (added ones resolved through ``kind_resolve``)."""
+
+_rankers: list[Ranker] = []
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kb_rankers_paused", default=False)
+
+
+@dataclass
+class _Vouched:
+    """Hits ``kind_resolve`` returned during one search, for its reader and category."""
+
+    reader: User | None
+    category: str
+    hits: set[int] = field(default_factory=set)
+
+
+_vouched: contextvars.ContextVar[_Vouched | None] = contextvars.ContextVar(
+    "kb_rankers_vouched", default=None
+)
+
+
+def ranker_register(fn: Ranker) -> None:
+    """Re-rank every help-center search with ``fn`` (registering it again changes nothing)."""
+    if fn not in _rankers:
+        _rankers.append(fn)
+
+
+def ranker_unregister(fn: Ranker) -> None:
+    """Stop ranking with ``fn`` (tests, or an app switching its ranking off)."""
+    if fn in _rankers:
+        _rankers.remove(fn)
+
+
+@contextlib.contextmanager
+def rankers_paused() -> Iterator[None]:
+    """Searches inside this block are purely lexical (in this thread or task only)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def _rankers_active() -> list[Ranker]:
+    return [] if _paused.get() else list(_rankers)
+
+
+def _ranked(
+    user: User | None,
+    query: str,
+    hits: list[Hit],
+    *,
+    kinds: list[str],
+    category: str,
+    reader_language: str,
+    limit: int,
+    language: str = "",
+) -> list[Hit]:
+    """The lexical hits through every registered ranker, cut to ``limit``, one per article.
+
+    A ranker may add hits; one it did not get from ``kind_resolve`` for this reader and
+    category during this search is resolved again, so a ranker can never put an article in
+    front of a reader who may not read it (a ranker bug, a cached id, another reader's list).
+    """
+    rankers = _rankers_active()
+    if not rankers:
+        return hits[:limit]
+    lexical = {id(hit) for hit in hits}
+    vouched = _Vouched(reader=user, category=category)
+    token = _vouched.set(vouched)
+    try:
+        for fn in rankers:
+            try:
+                ranked = fn(
+                    user,
+                    query,
+                    hits,
+                    kinds=kinds or ["article", "thread"],
+                    category=category,
+                    reader_language=reader_language,
+                    limit=limit,
+                )
+            except Exception:
+                # A ranker (semantic model, vector store) failing must not take the help
+                # center's search down: the ranking so far stands.
+                logger.exception("help-center ranker %r failed; ranking without it", fn)
+                continue
+            hits = _checked(user, ranked, trusted=lexical | vouched.hits, category=category)
+            lexical = {id(hit) for hit in hits}
+            vouched.hits.clear()
+    finally:
+        _vouched.reset(token)
+    out: list[Hit] = []
+    groups: set[str] = set()
+    for hit in hits:
+        if (kinds and hit.kind not in kinds) or (language and hit.language != language):
+            continue  # the reader's filters hold for a ranker's hits too
+        if hit.group_key and hit.group_key in groups:
+            continue  # one result per article, whatever a ranker returned
+        if hit.group_key:
+            groups.add(hit.group_key)
+        out.append(hit)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _checked(user: User | None, hits: list[Hit], *, trusted: set[int], category: str) -> list[Hit]:
+    """``hits`` without any this reader may not read: hits not in ``trusted`` (the lexical
+    ones and those resolved for this reader) are resolved again and replaced by the result."""
+    unknown: dict[str, list[int]] = {}
+    for hit in hits:
+        if id(hit) not in trusted:
+            unknown.setdefault(hit.kind, []).append(hit.object_id)
+    if not unknown:
+        return list(hits)
+    resolved: dict[tuple[str, int], Hit] = {}
+    for kind, ids in unknown.items():
+        registered = _kinds.get(kind)
+        if registered is not None:
+            for object_id, hit in registered.resolve(user, ids, category).items():
+                resolved[(kind, object_id)] = hit
+    out = []
+    seen: set[tuple[str, int]] = set()
+    for hit in hits:
+        key = (hit.kind, hit.object_id)
+        if id(hit) not in trusted:
+            fresh = resolved.get(key)
+            if fresh is None:
+                continue  # not for this reader (or not a document at all)
+            fresh.rank = hit.rank
+            hit = fresh
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
 
 
 class KbSearchBackend(Protocol):
@@ -615,17 +781,28 @@ def kb_search(
         "limit": limit,
         "reader_language": reader_language,
     }
-    hits = _run(user, terms, **options)
+    rank_options = {
+        "kinds": kinds or [],
+        "language": language,
+        "category": category,
+        "reader_language": reader_language,
+        "limit": limit,
+    }
+    # Rankers fuse other scores in; they get a wider lexical window to choose from.
+    window = limit * RANKER_WINDOW if _rankers_active() else limit
+    hits = _run(user, terms, **{**options, "limit": window})
+    hits = _ranked(user, query, hits, **rank_options)
     if not hits and len(terms) <= 3:
         better = _corrected(terms, _vocabulary(user, options["kinds"] or list(_kinds)))
         if better != terms:
-            hits = _run(user, better, **options)
+            hits = _run(user, better, **{**options, "limit": window})
+            hits = _ranked(user, " ".join(better), hits, **rank_options)
             if hits:
                 results.corrected = " ".join(better)
                 terms = better
     if not hits and record_failure:
         search_failed_record(query=query, language=reader_language)
-    for hit in hits:
+    for hit in hits:  # after ranking: a ranker's hits get one too
         hit.snippet = snippet(hit.text, terms)
     results.hits = hits
     return results
