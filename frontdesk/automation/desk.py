@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
+from frontdesk.desk import extensions
 from frontdesk.desk.extensions import NavLink, SettingsLink, TicketPanel, register
 
 if TYPE_CHECKING:
@@ -29,7 +30,18 @@ def _agent(user) -> bool:  # type: ignore[no-untyped-def]
     return bool(user.is_authenticated and user.is_agent)
 
 
+def history_rows(ticket: Ticket, user: User) -> list[Any]:
+    from frontdesk.automation.selectors import run_history_rows
+
+    return list(run_history_rows(ticket, user))
+
+
 def register_all() -> None:
+    # Rule runs as lines of the ticket's History tab, once the desk takes lines from other
+    # apps (``extensions.HistorySource``: rows(ticket, user) once per page, one query).
+    history_source = getattr(extensions, "HistorySource", None)
+    if history_source is not None:
+        register(history_source(key="automation", rows=history_rows, position=60))
     register(
         TicketPanel(
             key="automation",

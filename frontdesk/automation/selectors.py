@@ -1,14 +1,22 @@
-"""Reads of the automation app: the rule preview."""
+"""Reads of the automation app: the rule preview, rule runs as ticket history lines."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
 
 from frontdesk.automation.conditions import condition_compile
 from frontdesk.automation.engine import ticket_calendar
 from frontdesk.automation.facts import TICKET_RELATED, ticket_facts
+from frontdesk.automation.models import AutomationRun, RoutingMode
 from frontdesk.core import clock
 from frontdesk.tickets.models import Ticket
+
+if TYPE_CHECKING:
+    from frontdesk.accounts.models import User
 
 PREVIEW_SAMPLE = 200
 PREVIEW_SHOWN = 20
@@ -36,3 +44,70 @@ def trigger_preview(*, conditions: Any, sample: int = PREVIEW_SAMPLE) -> dict[st
         if check(facts, ticket_calendar(ticket)):
             matched.append(ticket)
     return {"sample": len(tickets), "count": len(matched), "tickets": matched[:PREVIEW_SHOWN]}
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line in a ticket's history for what the rules did (the desk's history tab)."""
+
+    created_at: datetime
+    who: str
+    what: str
+    old: str = ""
+    new: str = ""
+
+
+def _actions_text(actions: list[dict[str, Any]]) -> str:
+    parts = []
+    for action in actions:
+        text = f"{action.get('type', '')} {action.get('detail', '')}".strip()
+        if not action.get("ok"):
+            text = _("%(action)s (failed)") % {"action": text}
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def run_history_rows(ticket: Ticket, user: User) -> list[RunRow]:
+    """The rule runs that did something on ``ticket``, as history lines (one query).
+
+    Only what a reader of the history wants: rules that matched with the actions they
+    took, routing that picked (or found no) agent, and loops the guard stopped. Runs where
+    nothing matched stay on the Automation panel and the run log.
+    """
+    if not user.is_agent:
+        return []
+    who = str(_("Automation"))
+    rows: list[RunRow] = []
+    runs = AutomationRun.objects.filter(ticket_id=ticket.pk).only(
+        "pk", "created_at", "results", "stopped"
+    )
+    for run in runs.order_by("created_at", "pk"):
+        if run.stopped:
+            rows.append(RunRow(run.created_at, who, str(_("Rules stopped")), new=run.stopped))
+        for result in run.results or []:
+            if result.get("kind") == "routing":
+                mode = result.get("name", "")
+                label = RoutingMode(mode).label if mode in RoutingMode.values else mode
+                rows.append(
+                    RunRow(
+                        run.created_at,
+                        who,
+                        str(_("Routing: %(mode)s") % {"mode": label}),
+                        new=_actions_text(result.get("actions") or []),
+                    )
+                )
+            elif result.get("matched"):
+                what = (
+                    _("Time rule “%(name)s” matched")
+                    if result.get("kind") == "time"
+                    else _("Rule “%(name)s” matched")
+                )
+                rows.append(
+                    RunRow(
+                        run.created_at,
+                        who,
+                        str(what % {"name": result.get("name", "")}),
+                        new=_actions_text(result.get("actions") or []),
+                    )
+                )
+    return rows

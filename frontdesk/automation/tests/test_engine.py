@@ -167,3 +167,33 @@ def test_bad_rules_are_refused_with_reasons(people):
     assert "unknown field" in str(info.value)
     with pytest.raises(ValidationError):
         rule("Bad", "created", {}, [{"type": "rm -rf"}])
+
+
+def test_matched_rules_read_as_history_lines_in_one_query(
+    people, make_ticket, settle, django_assert_num_queries
+):
+    from frontdesk.automation.routing import RoutingMode
+    from frontdesk.automation.selectors import run_history_rows
+    from frontdesk.automation.services import team_routing_save
+
+    team_routing_save(team=people["l1"], mode=RoutingMode.ROUND_ROBIN, reassign_unavailable=False)
+    rule(
+        "Refunds to billing",
+        "created",
+        {"all": [{"field": "message.body", "op": "matches", "value": "refund"}]},
+        [{"type": "add_tag", "tag": "billing"}, {"type": "set", "field": "team", "value": "Nope"}],
+    )
+    rule("Never", "created", {"all": [{"field": "ticket.subject", "op": "eq", "value": "x"}]}, [])
+    ticket = make_ticket(subject="Invoice", body="A refund, please.")
+    with django_assert_num_queries(1):
+        rows = run_history_rows(ticket, people["alice"])
+    lines = [(r.who, r.what) for r in rows]
+    assert lines == [
+        ("Automation", "Rule “Refunds to billing” matched"),
+        ("Automation", "Routing: Round robin"),
+    ]
+    assert rows[0].new.startswith("add_tag billing; set")
+    assert rows[0].new.endswith("(failed)")
+    assert "alice@example.com" in rows[1].new
+    # Customers never see what the rules did.
+    assert run_history_rows(ticket, people["dana"]) == []
