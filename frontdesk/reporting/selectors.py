@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from frontdesk.accounts.models import STAFF_ROLES, Team, User
 from frontdesk.core import clock
@@ -262,46 +263,73 @@ def agent_performance(
 
 
 def agent_numbers(*, user: User, days: int = 30) -> dict[str, Any]:
-    """The agent dashboard: my queue, my SLA risks, my numbers over ``days``."""
+    """The agent dashboard: my queue, my SLA risks, my numbers over ``days`` (solved, median
+    first response and resolution, one-touch rate, CSAT, SLA compliance), my workload
+    against capacity and the latest ratings of my tickets."""
     end = today()
     mine = Filters.of(end - timedelta(days=days - 1), end, assignee=user.pk)
     everyone = Scope(team_ids=None)  # an agent always sees their own numbers
+    keys = ["solved", "first_response_median", "resolution_median", "one_touch_rate", "csat"]
+    if measure_available(MEASURES["sla_compliance"]):
+        keys.append("sla_compliance")
     numbers = [
         {
             "measure": MEASURES[key],
             "value": measure_compute(key, filters=mine, scope=everyone).total,
         }
-        for key in (
-            "solved",
-            "first_response_median",
-            "resolution_median",
-            "one_touch_rate",
-            "csat",
-        )
+        for key in keys
     ]
-    queue = (
-        Ticket.objects.filter(
-            assignee=user, status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
-        )
-        .select_related("status", "priority", "requester")
-        .order_by("-updated_at", "-id")[:25]
+    open_mine = Ticket.objects.filter(
+        assignee=user, status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
     )
-    return {"numbers": numbers, "queue": list(queue), "risks": sla_risks_for(user)}
+    queue = open_mine.select_related("status", "priority", "requester").order_by(
+        "-updated_at", "-id"
+    )[:25]
+    carrying = open_mine.count()
+    capacity = survey_settings_get().agent_capacity or 1
+    return {
+        "numbers": numbers,
+        "queue": list(queue),
+        "queue_total": carrying,
+        "workload": {
+            "open": carrying,
+            "capacity": capacity,
+            "load": round(100 * carrying / capacity),
+        },
+        "risks": sla_risks_for(user),
+        "feedback": feedback_recent(scope=everyone, filters=mine, with_comment=False),
+        "days": days,
+    }
+
+
+SLA_TARGET_NAMES = {
+    "first_response": gettext_lazy("First response"),
+    "next_response": gettext_lazy("Next response"),
+    "periodic_update": gettext_lazy("Update"),
+    "resolution": gettext_lazy("Resolution"),
+}
 
 
 def sla_risks_for(user: User, limit: int = 10) -> list[Ticket]:
     """My open tickets closest to (or past) their due time: the SLA due columns when the SLA
-    app provides them, else the ticket's own due date."""
+    app provides them, else the ticket's own due date. Each ticket carries ``risk_due``,
+    ``risk_overdue`` and ``risk_target`` (which SLA target is next, if known) for the page.
+    A paused SLA has no due time, so a ticket waiting on its customer is not at risk."""
     from frontdesk.reporting import sources
 
-    soon = clock.now() + timedelta(hours=24)
+    now = clock.now()
+    soon = now + timedelta(hours=24)
     base = Ticket.objects.filter(
         assignee=user, status_category__in=OPEN_CATEGORIES, merged_into__isnull=True
     ).select_related("status", "priority")
-    due = sources.sla_due_column()
-    if due is not None:
-        return list(base.filter(**{f"{due}__lte": soon}).order_by(due)[:limit])
-    return list(base.filter(due_at__lte=soon).order_by("due_at")[:limit])
+    due = sources.sla_due_column() or "due_at"
+    risks = list(base.filter(**{f"{due}__lte": soon}).order_by(due, "id")[:limit])
+    for ticket in risks:
+        ticket.risk_due = getattr(ticket, due)  # type: ignore[attr-defined]
+        ticket.risk_overdue = ticket.risk_due <= now  # type: ignore[attr-defined]
+        target = getattr(ticket, "sla_target", "") if due != "due_at" else ""
+        ticket.risk_target = SLA_TARGET_NAMES.get(target, "")  # type: ignore[attr-defined]
+    return risks
 
 
 def saved_reports_for(user: User) -> QuerySet[SavedReport]:
@@ -321,12 +349,26 @@ def csat_for_ticket(ticket: Ticket) -> CsatSurvey | None:
     return CsatSurvey.objects.filter(ticket=ticket).first()
 
 
-def feedback_recent(*, scope: Scope, limit: int = 8) -> list[CsatSurvey]:
-    """The latest rated tickets with a comment, for the dashboard."""
-    surveys = CsatSurvey.objects.filter(answered_at__isnull=False).exclude(comment="")
-    if scope.team_ids is not None:
+def feedback_recent(
+    *, scope: Scope, filters: Filters | None = None, limit: int = 8, with_comment: bool = True
+) -> list[CsatSurvey]:
+    """The latest ratings answered in the range, of the tickets the filters select (a
+    team's, an agent's, a channel's ...): those with a comment for the supervisor
+    dashboard, every rating for an agent's own."""
+    from frontdesk.reporting.metrics import day_start, filter_q
+
+    surveys = CsatSurvey.objects.filter(answered_at__isnull=False, rating__isnull=False)
+    if with_comment:
+        surveys = surveys.exclude(comment="")
+    if filters is not None:
+        surveys = surveys.filter(
+            filter_q(filters, scope, prefix="ticket__"),
+            answered_at__gte=day_start(filters.start),
+            answered_at__lt=day_start(filters.end + timedelta(days=1)),
+        )
+    elif scope.team_ids is not None:
         surveys = surveys.filter(ticket__team_id__in=scope.team_ids)
-    return list(surveys.select_related("ticket").order_by("-answered_at")[:limit])
+    return list(surveys.select_related("ticket").order_by("-answered_at", "-pk")[:limit])
 
 
 def range_from(days: int) -> tuple[date, date]:

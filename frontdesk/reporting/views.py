@@ -78,14 +78,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     data = selectors.dashboard_data(filters=filters, scope=scope)
     return render(
         request,
-        "reporting/dashboard.html",
+        "reporting/supervisor.html",
         {
             **_layout(request, "dashboard"),
             **data,
             "form": form,
             "filters": filters,
             "filter_query": _filter_query(spec),
-            "feedback": selectors.feedback_recent(scope=scope),
+            "feedback": selectors.feedback_recent(scope=scope, filters=filters),
             "scoped": scope.team_ids is not None,
         },
     )
@@ -113,7 +113,7 @@ def agent_dashboard(request: HttpRequest) -> HttpResponse:
     """My queue, my SLA risks, my numbers (last 30 days)."""
     return render(
         request,
-        "reporting/agent.html",
+        "reporting/agent_dashboard.html",
         {**_layout(request, "agent"), **selectors.agent_numbers(user=request.user)},
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from frontdesk.reporting.metrics import Filters, Scope, measure_compute
 from frontdesk.reporting.tests.conftest import local
@@ -91,3 +92,78 @@ def test_kb_deflection_counts_sessions_that_read_and_did_not_ask(people, after_w
     )
     by_day = measure_compute("kb_deflection", filters=WEEK, scope=Scope(), group=("day",)).by_key()
     assert by_day == {(date(2026, 3, 3),): pytest.approx(100 / 3)}
+
+
+def test_resolution_in_business_hours_leaves_out_the_wait_for_the_customer(
+    sla_week, people, make_ticket
+):
+    """T6 on Thursday: created 09:00, Alice asks and sets it pending at 10:00, Dana answers
+    14:00 (the clock runs again), Alice solves 15:00: 6 calendar hours, of which the SLA
+    counts 1 h + 1 h = 2 h; the average over the week's other tickets is by hand too."""
+    import time_machine
+
+    from frontdesk.tickets.models import Status
+    from frontdesk.tickets.services import message_add, ticket_update
+
+    alice = people["alice"]
+    with time_machine.travel(local(5, 9), tick=False):
+        t6 = make_ticket(subject="Badge reader", assignee=alice)
+    with time_machine.travel(local(5, 10), tick=False):
+        message_add(
+            ticket=t6,
+            author=alice,
+            body_text="Which door?",
+            status=Status.objects.get(slug="pending"),
+        )
+    with time_machine.travel(local(5, 14), tick=False):
+        message_add(ticket=t6, author=people["dana"], body_text="The back door.")
+    with time_machine.travel(local(5, 15), tick=False):
+        ticket_update(ticket=t6, actor=alice, changes={"status": Status.objects.get(slug="solved")})
+    sla_recompute(ticket_id=t6.pk, now=local(6, 12))
+    with time_machine.travel(local(6, 12), tick=False):
+        thursday = Filters.of(date(2026, 3, 5), date(2026, 3, 5))
+        assert measure_compute("resolution_avg", filters=thursday, scope=Scope()).total == 21600
+        business = measure_compute("resolution_business_avg", filters=thursday, scope=Scope())
+        assert business.total == pytest.approx(7200)
+        # The week: T1 3 h, T2 10.5 h, T6 2 h, and T3 (reopened) runs while it is open:
+        # Mon 10-11 (1 h), not while solved until Erik wrote Tue 09:00, then Tue 09-17 (8 h)
+        # and Wed 08-10 (2 h): 11 h.
+        week = measure_compute("resolution_business_avg", filters=WEEK, scope=Scope()).total
+        assert week == pytest.approx((10800 + 37800 + 39600 + 7200) / 4)
+
+
+def test_alice_sees_her_overdue_and_coming_sla_targets_first(sla_week, people, make_ticket, client):
+    """Friday: one ticket since 08:00 without a reply (first response due 10:00, overdue at
+    noon), one since 11:00 (due 13:00), one waiting for the customer (its clock is paused,
+    so it is not at risk)."""
+    import time_machine
+
+    from frontdesk.tickets.models import Status
+    from frontdesk.tickets.services import message_add
+
+    alice = people["alice"]
+    with time_machine.travel(local(6, 8), tick=False):
+        late = make_ticket(subject="Late one", assignee=alice)
+    with time_machine.travel(local(6, 9), tick=False):
+        waiting = make_ticket(subject="Waiting one", assignee=alice)
+        message_add(
+            ticket=waiting,
+            author=alice,
+            body_text="Which model?",
+            status=Status.objects.get(slug="pending"),
+        )
+    with time_machine.travel(local(6, 11), tick=False):
+        coming = make_ticket(subject="Coming one", assignee=alice)
+    for ticket in (late, waiting, coming):
+        sla_recompute(ticket_id=ticket.pk, now=local(6, 12))
+    with time_machine.travel(local(6, 12), tick=False):
+        client.force_login(alice)
+        html = client.get(reverse("reporting:agent")).content.decode()
+    risks = html[html.index('id="risks-title"') : html.index('id="queue-title"')]
+    assert "Waiting one" not in risks
+    assert risks.index("Late one") < risks.index("Coming one")
+    late_row = risks[risks.index(f'data-risk="{late.number}"') :]
+    late_row = late_row[: late_row.index("</tr>")]
+    assert "Overdue" in late_row and "First response" in late_row
+    coming_row = risks[risks.index(f'data-risk="{coming.number}"') :]
+    assert "Overdue" not in coming_row[: coming_row.index("</tr>")]

@@ -270,3 +270,54 @@ def test_reports_link_in_the_workspace(people, client):
     client.force_login(people["alice"])
     page = client.get(reverse("reporting:builder"))
     assert f'href="{reverse("reporting:dashboard")}"' in page.content.decode()
+
+
+def _number(html: str, key: str) -> str:
+    start = html.index(f'data-number="{key}">') + len(f'data-number="{key}">')
+    return html[start : html.index("<", start)]
+
+
+def test_alice_reads_her_numbers_workload_and_latest_ratings(
+    desk_week, after_week, people, client, make_ticket
+):
+    """Alice solved T1 (1 h to first reply, 3 h to solve, one touch) and T2 (4 h, 25.5 h,
+    two replies) in the last 30 days; Dana rated T1 bad; Alice carries one open ticket of
+    a capacity of 4. Carol's rating of T3 is not on Alice's page."""
+    from frontdesk.reporting.surveys import csat_answer, csat_survey_ensure, survey_settings_save
+
+    survey_settings_save(agent_capacity=4)
+    make_ticket(subject="Monitor flickers", assignee=people["alice"])
+    csat_answer(survey=csat_survey_ensure(ticket=desk_week["t1"]), rating=0, comment="Slow VPN")
+    csat_answer(survey=csat_survey_ensure(ticket=desk_week["t3"]), rating=1, comment="Carol!")
+    client.force_login(people["alice"])
+    html = client.get(reverse("reporting:agent")).content.decode()
+    assert _number(html, "solved") == "2"
+    assert _number(html, "first_response_median") == "2 h 30 min"  # (1 h + 4 h) / 2
+    assert _number(html, "resolution_median") == "14 h 15 min"  # (3 h + 25.5 h) / 2
+    assert _number(html, "one_touch_rate") == "50.0 %"
+    assert _number(html, "csat") == "0.0 %"
+    assert _number(html, "workload") == "1/4"
+    assert _number(html, "queue") == "(1)"
+    assert "Slow VPN" in html and f"#{desk_week['t1'].number}" in html
+    assert "Carol!" not in html
+
+
+def test_the_team_dashboard_shows_that_teams_feedback_in_the_range(
+    desk_week, after_week, people, client
+):
+    from frontdesk.reporting.surveys import csat_answer, csat_survey_ensure, survey_settings_save
+
+    survey_settings_save(csat_scale="five")
+    csat_answer(survey=csat_survey_ensure(ticket=desk_week["t1"]), rating=2, comment="Slow VPN")
+    csat_answer(survey=csat_survey_ensure(ticket=desk_week["t3"]), rating=5, comment="Carol!")
+    client.force_login(people["sam"])
+    week = {"start": "2026-03-02", "end": "2026-03-06"}
+    html = client.get(reverse("reporting:dashboard"), week).content.decode()
+    assert "Slow VPN" in html and "Carol!" in html
+    assert 'data-rating="5">5/5<' in html and 'data-rating="2">2/5<' in html
+    l2 = client.get(reverse("reporting:dashboard"), {**week, "team": people["l2"].pk})
+    assert "Carol!" in l2.content.decode() and "Slow VPN" not in l2.content.decode()
+    earlier = client.get(
+        reverse("reporting:dashboard"), {"start": "2026-02-01", "end": "2026-02-28"}
+    )
+    assert "Carol!" not in earlier.content.decode()
