@@ -32,7 +32,10 @@ class EpochSeconds(Func):
             sql = f"EXTRACT(EPOCH FROM ({end_sql} - {start_sql}))::float8"
         else:
             # SQLite stores datetimes as ISO text; julianday() parses them (UTC, as stored).
-            sql = f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)"
+            # A julian day number as a double is exact to some 50 microseconds only, so the
+            # difference is rounded to the millisecond: a reply after exactly one hour is
+            # 3600.0 s, as on PostgreSQL, and lands in the same bucket on both databases.
+            sql = f"ROUND((julianday({end_sql}) - julianday({start_sql})) * 86400.0, 3)"
         return sql, (*end_params, *start_params)
 
 

@@ -928,7 +928,8 @@ def _next_response(
     if connection.vendor == "postgresql":
         diff = "EXTRACT(EPOCH FROM (r.answered - w.asked))::float8"
     else:
-        diff = "((julianday(r.answered) - julianday(w.asked)) * 86400.0)"
+        # Rounded to the millisecond, as ``EpochSeconds`` does (julianday's precision).
+        diff = "ROUND((julianday(r.answered) - julianday(w.asked)) * 86400.0, 3)"
     columns = [DIMENSIONS[k].column for k in group]
     select_groups = "".join(f't."{c}" AS "g{i}", ' for i, c in enumerate(columns))
     inner = f"""
