@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -113,7 +117,8 @@ def notify(
 def _push(user_id: int) -> None:
     from frontdesk.desk.live import push_user
 
-    push_user(user_id, {"event": "notification", "unread": unread_count(user_id)})
+    unread_changed(user_id)
+    push_user(user_id, {"event": "notification", "unread": unread_count_refresh(user_id)})
 
 
 def notify_many(
@@ -130,6 +135,84 @@ def unread_count(user_id: int) -> int:
     return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
 
 
+# --- the bell's cached count ------------------------------------------------------------------
+# The bell is on every desk page; its count is cached per agent so a page costs no query for
+# it. Each cached count carries the generation it was read at, and every change of a user's
+# unread notifications (after its commit) moves the generation: a count read before the
+# change can never be served after it, whatever the order of the race. With a shared cache
+# (Redis) the generation is a per-user cache key. With the embedded per-process cache, the
+# job consumer (which creates most notifications) and the web server are two processes, so
+# the generation is a small file in the var directory that every process reads (a stat-sized
+# read, no query); any change moves it for every user. The TTL bounds a change missed
+# anyway (notifications deleted with their ticket).
+
+UNREAD_TTL_SECONDS = 300
+
+
+def _count_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def _generation_key(user_id: int) -> str:
+    return f"notifications:unread-gen:{user_id}"
+
+
+def _process_local() -> bool:
+    return isinstance(caches["default"], LocMemCache)
+
+
+def _generation_file() -> Path:
+    return Path(settings.VAR_DIR) / "notifications-unread.gen"
+
+
+def unread_count_cached(user_id: int) -> int:
+    """The bell's count: from the cache while no change happened since it was read."""
+    cache = caches["default"]
+    if _process_local():
+        try:
+            generation: object = _generation_file().read_text()
+        except OSError:
+            generation = ""
+        hit = cache.get(_count_key(user_id))
+    else:
+        got = cache.get_many([_count_key(user_id), _generation_key(user_id)])
+        hit, generation = got.get(_count_key(user_id)), got.get(_generation_key(user_id), "")
+    if isinstance(hit, tuple) and len(hit) == 2 and hit[1] == generation:
+        return int(hit[0])
+    count = unread_count(user_id)
+    cache.set(_count_key(user_id), (count, generation), UNREAD_TTL_SECONDS)
+    return count
+
+
+def unread_count_refresh(user_id: int) -> int:
+    """Count from the database and remember it (the bell's own refresh, the live push)."""
+    caches["default"].delete(_count_key(user_id))
+    return unread_count_cached(user_id)
+
+
+def unread_changed(user_id: int) -> None:
+    """A user's unread notifications changed (call after the commit): drop cached counts."""
+    generation_move(user_id)
+    caches["default"].delete(_count_key(user_id))
+
+
+def generation_move(user_id: int) -> None:
+    """Make every process's cached count for ``user_id`` stale (see above)."""
+    cache = caches["default"]
+    token = uuid.uuid4().hex
+    if _process_local():
+        path = _generation_file()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f"{path.name}.{token}")
+            temporary.write_text(token)
+            temporary.replace(path)  # readers see the old token or the new, never half
+        except OSError:
+            log.exception("could not move the notification generation")
+    else:
+        cache.set(_generation_key(user_id), token, None)
+
+
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     """Mark some (or, with ``ids=None``, all) of the user's notifications read."""
     query = Notification.objects.filter(user=user, read_at__isnull=True)
@@ -142,7 +225,10 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 
 
 def notification_mark_unread(*, user: User, notification_id: int) -> int:
-    return Notification.objects.filter(user=user, pk=notification_id).update(read_at=None)
+    count = Notification.objects.filter(user=user, pk=notification_id).update(read_at=None)
+    if count:
+        transaction.on_commit(lambda: _push(user.pk))
+    return count
 
 
 # --- mentions ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from frontdesk.notifications.services import (
     notifications_mark_read,
     preferences_for,
     preferences_save,
-    unread_count,
+    unread_count_refresh,
 )
 from frontdesk.notifications.webhooks import (
     EVENTS,
@@ -61,17 +61,21 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if only_unread:
         query = query.filter(read_at__isnull=True)
     page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = unread_count_refresh(request.user.pk)  # the list and the bell agree
     return render(
         request,
         "notifications/list.html",
-        {"page": page, "only_unread": only_unread, "unread": unread_count(request.user.pk)},
+        {"page": page, "only_unread": only_unread, "unread": unread, "bell_unread": unread},
     )
 
 
 @require_GET
 @agent_required
 def bell(request: HttpRequest) -> HttpResponse:
-    return render(request, "notifications/_bell.html", {"user": request.user})
+    # Asked after a live hint that something changed: count again, refresh the cache.
+    unread = unread_count_refresh(request.user.pk)
+    context = {"user": request.user, "bell_unread": unread}
+    return render(request, "notifications/_bell.html", context)
 
 
 @require_POST

@@ -39,3 +39,14 @@ def make_ticket(make_ticket):
         return ticket
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _bell_cache_cleared():
+    """The bell's count is cached per process; a rolled-back test must not leave it behind
+    (SQLite gives the next test's people the same ids)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

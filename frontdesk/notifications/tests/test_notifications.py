@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
+from frontdesk.core.clock import now
 from frontdesk.notifications.models import MailJob, Notification, NotificationTemplate
 from frontdesk.notifications.services import preferences_save
 from frontdesk.tickets.models import MessageKind, Status
@@ -162,3 +164,51 @@ def test_admins_edit_the_customer_texts_per_language(people, make_ticket, settle
     ticket_update(ticket=other, actor=people["alice"], changes={"status": solved})
     settle()
     assert not ours("dana@example.com")
+
+
+def _count_queries(queries) -> int:
+    return sum(1 for q in queries if "notifications_notification" in q["sql"])
+
+
+def test_desk_pages_show_the_bell_without_asking_the_database_again(
+    people, make_ticket, settle, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(people["bob"])
+    queue = reverse("desk:home")
+    page = client.get(queue, follow=True)
+    assert 'id="notification-bell"' in page.content.decode()
+    with CaptureQueriesContext(connection) as second:
+        page = client.get(queue, follow=True).content.decode()
+    assert _count_queries(second.captured_queries) == 0
+    assert "Notifications, 0 unread" in page
+    # Alice hands Bob a ticket: his next page shows it (counted once, when it changed).
+    ticket = make_ticket(subject="Broken VPN")
+    ticket_assign(ticket=ticket, agent=people["bob"], actor=people["alice"])
+    settle()
+    assert "Notifications, 1 unread" in client.get(queue, follow=True).content.decode()
+    # Reading it clears the bell on the next page.
+    client.post("/notifications/read/", {"all": "1"})
+    settle()  # the request's commit
+    assert "Notifications, 0 unread" in client.get(queue, follow=True).content.decode()
+
+
+def test_a_notification_made_by_the_job_process_reaches_the_web_process_bell(
+    people, client, settings, tmp_path
+):
+    """Embedded mode: the job consumer is another process with its own cache; the change
+    reaches the web server's cached count through the shared generation file."""
+    from frontdesk.notifications import services
+
+    settings.VAR_DIR = tmp_path
+    client.force_login(people["bob"])
+    client.get(reverse("desk:home"), follow=True)  # the web process caches 0
+    Notification.objects.create(
+        user=people["bob"], kind="assigned", title="From the worker", key="w1", created_at=now()
+    )
+    # The other process moves the generation; this process's cache entry stays.
+    services.generation_move(people["bob"].pk)
+    page = client.get(reverse("desk:home"), follow=True).content.decode()
+    assert "Notifications, 1 unread" in page
