@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,12 @@ def login(page, email: str, password: str) -> None:  # type: ignore[no-untyped-d
 
 
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Pages the README shows; refreshed by every browser run."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    """Pages the README shows. The committed images are refreshed only on request
+    (``FRONTDESK_SCREENSHOTS=1``) so a test run leaves the checkout clean; otherwise the
+    capture still runs, into a temporary folder."""
+    if os.environ.get("FRONTDESK_SCREENSHOTS") == "1":
+        folder = SCREENSHOTS
+    else:
+        folder = Path(tempfile.gettempdir()) / "frontdesk-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
