@@ -95,10 +95,28 @@ class Refused(Exception):  # noqa: N818 - names the situation
     """The URL may not be called (scheme, or an internal address without an allowance)."""
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo, NAT64. Why: a tunnel
+    or translator on the desk's network would carry ``2002:a9fe:a9fe::`` to 169.254.169.254."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if ip in NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def address_is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner and not all(address_is_public(str(a)) for a in inner):
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     if ip in METADATA_ADDRESSES:
         return False
     return ip.is_global and not (

@@ -165,6 +165,16 @@ def test_repeated_failures_switch_the_subscription_off(people, receiver, hook, s
         "http://0.0.0.0/hook",
         "http://224.0.0.1/hook",
         "ftp://example.com/hook",
+        # Metadata services and ways to spell their addresses.
+        "http://100.100.100.200/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://2852039166/latest/meta-data/",
+        "http://0xa9.0xfe.0xa9.0xfe/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://[2002:a9fe:a9fe::1]/latest/meta-data/",
+        "http://[64:ff9b::169.254.169.254]/latest/meta-data/",
+        "http://[2001:0:4136:e378:8000:63bf:56fe:5af6]/hook",
+        "http://100.64.0.1/hook",
     ],
 )
 def test_internal_targets_are_refused(people, url):
