@@ -7,29 +7,47 @@ is committed; any failure answers 451 so the MTA keeps the mail and retries.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 
 from frontdesk.mail.models import InboundSource, Mailbox
 from frontdesk.mail.pipeline import ingest_raw
 from frontdesk.mail.tokens import address_base
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def mailbox_for_recipient(address: str) -> Mailbox | None:
     return Mailbox.objects.filter(address__iexact=address_base(address), active=True).first()
 
 
+def _own_connections_closed(func: Callable[..., T]) -> Callable[..., T]:
+    """Runs in the listener's worker thread: its database connection is closed afterwards,
+    so none is left open between two mails (nor when the listener stops)."""
+
+    @functools.wraps(func)
+    def run(*args: object, **kwargs: object) -> T:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return run
+
+
+@_own_connections_closed
 def deliver_to(raw: bytes, recipients: list[str]) -> dict[str, str]:
     """Store the mail once per mailbox among ``recipients``; an SMTP status per recipient."""
-    close_old_connections()
     statuses: dict[str, str] = {}
     by_mailbox: dict[int, tuple[Mailbox, str]] = {}
     for rcpt in recipients:
@@ -52,7 +70,6 @@ def deliver_to(raw: bytes, recipients: list[str]) -> dict[str, str]:
         if rcpt not in statuses:
             mailbox = mailbox_for_recipient(rcpt)
             statuses[rcpt] = done.get(mailbox.pk if mailbox else 0, "250 2.0.0 OK")
-    close_old_connections()
     return statuses
 
 
@@ -87,8 +104,8 @@ class DeliveryHandler:
         return "250 2.0.0 OK"
 
 
+@_own_connections_closed
 def _known(address: str) -> bool:
-    close_old_connections()
     return mailbox_for_recipient(address) is not None
 
 
