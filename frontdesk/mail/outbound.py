@@ -1,5 +1,10 @@
 """Mail we send: agent replies, acknowledgements, "too large" notices.
 
+What the customer reads in a reply or an acknowledgement is the text an admin wrote in the
+notifications app (Settings → Customer emails) for the ticket's language, when there is one
+(``customer_text``); otherwise this app's own templates. A text the admin switched off is
+not sent. (The "solved, reopen here" mail is the notifications app's, sent once from there.)
+
 Queueing writes an ``OutboundMail`` row (once per ticket message and kind) and enqueues the
 send job after the commit. The job claims the row, sends it with Django's email backend
 (SMTP or a provider through django-anymail) and records the outcome; a failure is retried
@@ -32,6 +37,12 @@ from frontdesk.mail.models import (
 )
 from frontdesk.mail.parse import ParsedMail
 from frontdesk.mail.tokens import message_id_make, reply_address, token_make
+from frontdesk.notifications.customer import (
+    customer_email_enabled,
+    customer_text,
+    ticket_language,
+)
+from frontdesk.notifications.models import CustomerEvent
 from frontdesk.tickets.models import Message, MessageKind, Ticket
 
 log = logging.getLogger(__name__)
@@ -99,6 +110,8 @@ def reply_queue(*, message: Message) -> OutboundMail | None:
     requester = ticket.requester
     if not requester.email or requester.pk == message.author_id:
         return None
+    if not customer_email_enabled(event=CustomerEvent.REPLY, ticket=ticket):
+        return None  # the admin unticked "Send this email" for agent replies
     mailbox = mailbox_for_ticket(ticket)
     address = mailbox.address if mailbox else _default_address()
     token = token_make(ticket_id=ticket.pk, email=requester.email)
@@ -124,6 +137,8 @@ def acknowledgement_queue(*, message: Message) -> OutboundMail | None:
         return None
     requester = message.ticket.requester
     if BouncingAddress.objects.filter(email=requester.email).exists():
+        return None
+    if not customer_email_enabled(event=CustomerEvent.ACKNOWLEDGEMENT, ticket=message.ticket):
         return None
     address = mailbox.address if mailbox else _default_address()
     token = token_make(ticket_id=message.ticket_id, email=requester.email)
@@ -191,7 +206,7 @@ def outbound_build(outbound: OutboundMail) -> EmailMultiAlternatives:
     if message is not None:
         ticket = message.ticket
         requester = ticket.requester
-        language = ticket.language or requester.language or settings.LANGUAGE_CODE
+        language = ticket_language(ticket)
         token = token_make(ticket_id=ticket.pk, email=requester.email)
         address = mailbox.address if mailbox else _default_address()
         reply_to = [reply_address(mailbox_address=address, token=token)]
@@ -208,6 +223,17 @@ def outbound_build(outbound: OutboundMail) -> EmailMultiAlternatives:
             "number": ticket.number,
         }
         template = "reply" if outbound.kind == OutboundKind.REPLY else "acknowledgement"
+        # The admin's text for this event and language, if they wrote one.
+        admin_text = customer_text(
+            event=CustomerEvent.REPLY if template == "reply" else CustomerEvent.ACKNOWLEDGEMENT,
+            ticket=ticket,
+            message=message,
+            language=language,
+            builtin=False,
+        )
+        if admin_text is not None:
+            subject, context["admin_body"], language = admin_text
+            template = "admin_reply" if template == "reply" else "admin_text"
         if outbound.kind == OutboundKind.REPLY:
             attachments = [
                 (a.filename, a.blob.file.open("rb").read(), a.content_type)

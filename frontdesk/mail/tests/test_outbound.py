@@ -143,3 +143,97 @@ def test_agent_reply_on_a_portal_ticket_is_mailed_to_the_requester(
     _reply(people, ticket, django_capture_on_commit_callbacks)
 
     assert [m.rcpt_tos for m in smtp_server.messages] == [["dana@example.com"]]
+
+
+# --- the texts admins edit (notifications app, Settings → Customer emails) ------------------
+
+
+def _text(mail) -> str:
+    return mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def _admin_text(event, language, subject, body, active=True):
+    from frontdesk.notifications.customer import template_save
+
+    template_save(event=event, language=language, subject=subject, body=body, active=active)
+
+
+def test_admin_written_swedish_texts_reach_a_swedish_customer(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    _admin_text(
+        "acknowledgement",
+        "sv",
+        "Vi har tagit emot ditt ärende #{{ticket.number}}",
+        "Hej {{requester.first_name}}!\n\nTack, vi återkommer snart.\n{{ticket.url}}",
+    )
+    _admin_text(
+        "reply", "sv", "Svar: {{ticket.subject}} [#{{ticket.number}}]", "{{message.body}}\n\nMvh"
+    )
+    inbound = deliver(sender="Erik Lind <erik@example.org>", subject="Skrivaren brinner")
+    ticket = inbound.ticket_message.ticket
+
+    ack = _parsed(smtp_server.messages[0])
+    smtp_server.messages.clear()
+    _reply(people, ticket, django_capture_on_commit_callbacks)
+    reply = _parsed(smtp_server.messages[0])
+
+    assert ack["Subject"] == f"Vi har tagit emot ditt ärende #{ticket.number}"
+    assert _text(ack).startswith("Hej Erik!\n\nTack, vi återkommer snart.")
+    assert "Hej Erik!" in ack.get_body(("html",)).get_content()
+    assert ack["Content-Language"] == "sv" and ack["Auto-Submitted"] == "auto-replied"
+    assert ack["In-Reply-To"] == f"<{inbound.message_id}>"
+    assert reply["Subject"] == f"Svar: Skrivaren brinner [#{ticket.number}]"
+    text = _text(reply)
+    assert text.startswith("We are on our way.\n\nMvh")
+    assert "The Example support team" in text  # the mailbox's signature
+    assert "Hello, the printer on floor 3" in text  # the recent conversation
+    # Still one thread: our token in the reply address and the customer's mail answered.
+    assert reply["Reply-To"].startswith("support+")
+    assert reply["In-Reply-To"] == f"<{inbound.message_id}>"
+
+
+def test_an_english_customer_keeps_the_built_in_text_when_only_swedish_was_edited(
+    people, deliver, smtp_server
+):
+    _admin_text("acknowledgement", "sv", "Vi har ditt ärende", "Hej!")
+
+    ticket = deliver().ticket_message.ticket
+
+    ack = _parsed(smtp_server.messages[0])
+    assert ack["Subject"] == f"Re: Printer is on fire [#{ticket.number}]"
+    assert _text(ack).startswith("Hello Dana,")
+
+
+def test_switched_off_texts_are_not_sent(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    _admin_text("acknowledgement", "en", "x", "y", active=False)
+    _admin_text("reply", "en", "x", "y", active=False)
+
+    ticket = deliver().ticket_message.ticket
+    _reply(people, ticket, django_capture_on_commit_callbacks)
+
+    assert smtp_server.messages == []
+    assert not OutboundMail.objects.exists()
+
+
+def test_each_event_mails_the_customer_once(
+    people, deliver, smtp_server, django_capture_on_commit_callbacks
+):
+    """Received, answered, solved: three events, three mails, none twice."""
+    from frontdesk.tickets.models import Status
+
+    ticket = deliver().ticket_message.ticket
+    _reply(people, ticket, django_capture_on_commit_callbacks)
+    solved = Status.objects.filter(category="solved").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
+
+    subjects = [_parsed(m)["Subject"] for m in smtp_server.messages]
+    assert all(m.rcpt_tos == ["dana@example.com"] for m in smtp_server.messages)
+    # The acknowledgement and the reply (this app), the solved mail (notifications app); the
+    # satisfaction survey on solving is the reporting app's own mail.
+    assert subjects.count(f"Re: Printer is on fire [#{ticket.number}]") == 2, subjects
+    assert sorted(OutboundMail.objects.values_list("kind", flat=True)) == ["ack", "reply"]
+    assert [s for s in subjects if "solved" in s] == [f"Your request #{ticket.number} is solved"]
