@@ -186,3 +186,40 @@ def test_an_encoded_display_name_never_becomes_the_address():
     assert (parsed.from_email, parsed.from_name) == ("mallory@evil.example", "alice@example.com")
     assert parsed.cc == [("erik@example.org", "Lind, Erik"), ("j@example.net", "Jörg")]
     assert parsed.subject == "Skrivaren är trasig"
+
+
+# --- names and words that arrive without proper encoding ---------------------------------------
+
+
+def _with_file(disposition: bytes) -> bytes:
+    return (
+        b"From: Dana <dana@example.com>\r\nTo: support@example.com\r\nSubject: file\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n"
+        b"--B\r\nContent-Type: text/plain\r\nContent-Disposition: " + disposition + b"\r\n\r\n"
+        b"Hi there.\r\n--B--\r\n"
+    )
+
+
+def test_raw_8bit_file_names_keep_their_letters():
+    latin1 = mail_parse(_with_file('attachment; filename="ciële.txt"'.encode("latin-1")))
+    utf8 = mail_parse(_with_file('attachment; filename="rapport_å.txt"'.encode()))
+
+    assert [f.name for f in latin1.attachments] == ["ciële.txt"]
+    assert [f.name for f in utf8.attachments] == ["rapport_å.txt"]
+
+
+def test_unquoted_file_name_with_spaces_is_kept_whole():
+    parsed = mail_parse(_with_file(b"attachment;\r\n\tfilename=This is a test.txt"))
+
+    assert [f.name for f in parsed.attachments] == ["This is a test.txt"]
+
+
+def test_encoded_words_in_unknown_or_broken_charsets_are_still_read():
+    parsed = mail_parse(
+        b"From: =?x-unknown-cs?Q?J=C3=B6rg?= <jorg@example.com>\r\nTo: support@example.com\r\n"
+        b"Subject: =?NONE?B?VEVTVA==?= =?utf-8?q?r=C3=A4tt?=\r\n\r\nHello\r\n"
+    )
+
+    assert parsed.subject == "TESTrätt"
+    assert (parsed.from_email, parsed.from_name) == ("jorg@example.com", "Jörg")
