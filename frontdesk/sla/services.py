@@ -492,10 +492,11 @@ def calendar_holiday_remove(*, holiday: CalendarHoliday) -> None:
 
 @transaction.atomic
 def calendar_holidays_import_ical(*, calendar: BusinessCalendar, data: bytes) -> int:
-    """Add every all-day (or dated) event of an iCalendar file as a one-off holiday.
+    """Add every all-day event of an iCalendar file as a one-off holiday.
 
     Multi-day events close every day they cover; recurring yearly events become yearly
-    holidays. Returns how many days were added or updated.
+    holidays. Events at a time of day (a meeting, a half day) and cancelled events are
+    not holidays and are left out. Returns how many days were added or updated.
     """
     import icalendar
 
@@ -505,14 +506,27 @@ def calendar_holidays_import_ical(*, calendar: BusinessCalendar, data: bytes) ->
         raise ValidationError({"file": [_("This is not an iCalendar file.")]}) from exc
     count = 0
     for event in parsed.walk("VEVENT"):
-        start = event.get("DTSTART")
-        if start is None:
+        if str(event.get("STATUS") or "").upper() == "CANCELLED":
             continue
-        first = start.dt.date() if isinstance(start.dt, datetime) else start.dt
-        end_prop = event.get("DTEND")
+        try:
+            start = event.get("DTSTART")
+            end_prop = event.get("DTEND")
+            first = start.dt if start is not None else None
+            end = end_prop.dt if end_prop is not None else None
+        except ValueError as exc:  # a date the parser could not read: say which event
+            raise ValidationError(
+                {
+                    "file": [
+                        _("The event “%(name)s” has a date that cannot be read.")
+                        % {"name": str(event.get("SUMMARY") or "")[:100]}
+                    ]
+                }
+            ) from exc
+        # Why skip timed events: a holiday closes the whole day, a two-hour event does not.
+        if not isinstance(first, date) or isinstance(first, datetime):
+            continue
         last = first
-        if end_prop is not None:
-            end = end_prop.dt.date() if isinstance(end_prop.dt, datetime) else end_prop.dt
+        if isinstance(end, date) and not isinstance(end, datetime):
             # DTEND of an all-day event is exclusive.
             last = max(first, end - timedelta(days=1))
         rule = event.get("RRULE") or {}

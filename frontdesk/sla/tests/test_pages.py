@@ -260,3 +260,40 @@ def test_badge_turns_amber_at_the_warning_threshold_before_the_scanner_runs(desk
         "status-pending",
         "First response 14m left",
     )
+
+
+def _ics(*events: bytes) -> bytes:
+    return b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + b"".join(events) + b"END:VCALENDAR\r\n"
+
+
+def test_ical_import_takes_whole_days_only_and_names_an_unreadable_event(client, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(people["ada"])
+    client.post(
+        reverse("sla:calendar_new"),
+        {"name": "Gothenburg office", "time_zone": "Europe/Stockholm", "mon": "08:00-17:00"},
+    )
+    calendar = BusinessCalendar.objects.get(name="Gothenburg office")
+    url = reverse("sla:calendar_ical", args=[calendar.pk])
+    upload = _ics(
+        b"BEGIN:VEVENT\r\nSUMMARY:Midsummer\r\nDTSTART;VALUE=DATE:20250620\r\n"
+        b"DTEND;VALUE=DATE:20250621\r\nEND:VEVENT\r\n",
+        # A two-hour meeting is not a holiday; a cancelled day off is no day off.
+        b"BEGIN:VEVENT\r\nSUMMARY:Staff meeting\r\nDTSTART:20250623T130000Z\r\n"
+        b"DTEND:20250623T150000Z\r\nEND:VEVENT\r\n",
+        b"BEGIN:VEVENT\r\nSUMMARY:Closed\r\nSTATUS:CANCELLED\r\nDTSTART;VALUE=DATE:20250624\r\n"
+        b"END:VEVENT\r\n",
+    )
+    response = client.post(
+        url, {"file": SimpleUploadedFile("days.ics", upload, "text/calendar")}, follow=True
+    )
+    assert "1 holidays imported" in response.content.decode()
+    assert [str(h.date) for h in calendar.holiday_rows.all()] == ["2025-06-20"]
+    broken = _ics(b"BEGIN:VEVENT\r\nSUMMARY:Founders day\r\nDTSTART:garbage\r\nEND:VEVENT\r\n")
+    response = client.post(
+        url, {"file": SimpleUploadedFile("broken.ics", broken, "text/calendar")}, follow=True
+    )
+    assert response.status_code == 200
+    assert "The event “Founders day” has a date that cannot be read." in response.content.decode()
+    assert calendar.holiday_rows.count() == 1
