@@ -40,6 +40,7 @@ from frontdesk.mail.models import (
     InboundSource,
     InboundState,
     Mailbox,
+    OutboundKind,
     OutboundMail,
     OutboundState,
 )
@@ -219,8 +220,19 @@ def _quarantine(inbound: InboundMail, raw: bytes) -> None:
         noise_of(parsed) in (Noise.NONE, Noise.AUTOMATED)
         and _is_address(parsed.from_email)
         and not _is_own_address(parsed.from_email)
+        and not _told_recently(inbound.sender)
     ):
         notice_queue_too_large(inbound=inbound, parsed=parsed)
+
+
+def _told_recently(sender: str) -> bool:
+    """One "too large" notice an hour per address: a flood of big mails with a forged From
+    must not turn us into a mail cannon aimed at that address."""
+    return OutboundMail.objects.filter(
+        kind=OutboundKind.QUARANTINE_NOTICE,
+        inbound__sender=sender,
+        created_at__gte=clock.now() - timedelta(hours=1),
+    ).exists()
 
 
 # --- 2. process -------------------------------------------------------------------------------

@@ -135,6 +135,16 @@ def test_oversized_mail_is_quarantined_and_the_sender_told(people, deliver, sett
     assert notice.extra_headers["Auto-Submitted"] == "auto-replied"
 
 
+def test_a_flood_of_oversized_mail_tells_each_sender_once_an_hour(people, deliver, settings):
+    settings.MAIL_MAX_BYTES = 2000
+
+    kept = [deliver(body=f"{i} " + "x" * 5000) for i in range(5)]
+    deliver(sender="erik@example.org", body="y" * 5000)
+
+    assert {k.state for k in kept} == {InboundState.QUARANTINED}
+    assert sorted(m.to[0] for m in django_mail.outbox) == ["dana@example.com", "erik@example.org"]
+
+
 def test_mail_to_an_unknown_mailbox_is_still_kept(people, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         inbound, created = pipeline.ingest_raw(
