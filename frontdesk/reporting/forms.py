@@ -87,8 +87,16 @@ class BuilderForm(FilterForm):
 class SaveReportForm(forms.ModelForm):
     class Meta:
         model = SavedReport
-        fields = ["name", "shared", "schedule", "recipients"]
+        fields = ["name", "shared", "schedule", "attachment", "recipients"]
         widgets = {"recipients": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only scheduled reports are attached to anything: CSV unless PDF is chosen.
+        self.fields["attachment"].required = False
+
+    def clean_attachment(self) -> str:
+        return self.cleaned_data.get("attachment") or "csv"
 
     def clean_recipients(self) -> str:
         from django.core.validators import validate_email

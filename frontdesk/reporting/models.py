@@ -117,6 +117,11 @@ class Schedule(models.TextChoices):
     MONTHLY = "monthly", _("Monthly (the 1st)")
 
 
+class AttachmentFormat(models.TextChoices):
+    CSV = "csv", _("CSV (spreadsheet)")
+    PDF = "pdf", _("PDF (to read or print)")
+
+
 class SavedReport(models.Model):
     """A report definition an agent saved: measure, grouping, range, chart; maybe emailed.
 
@@ -139,6 +144,13 @@ class SavedReport(models.Model):
     )
     recipients = models.TextField(
         _("recipients"), blank=True, help_text=_("Email addresses, one per line.")
+    )
+    attachment = models.CharField(
+        _("attached as"),
+        max_length=3,
+        choices=AttachmentFormat.choices,
+        default=AttachmentFormat.CSV,
+        db_default=AttachmentFormat.CSV,
     )
     next_run_at = models.DateTimeField(null=True, blank=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)

@@ -18,7 +18,8 @@ from frontdesk.accounts.models import User
 from frontdesk.core import clock
 from frontdesk.reporting.exports import table_csv
 from frontdesk.reporting.metrics import day_start, local_tz
-from frontdesk.reporting.models import SavedReport, Schedule
+from frontdesk.reporting.models import AttachmentFormat, SavedReport, Schedule
+from frontdesk.reporting.pdf import table_pdf
 from frontdesk.reporting.reports import ReportSpec, report_run, result_table
 from frontdesk.reporting.selectors import scope_for
 
@@ -53,6 +54,7 @@ def saved_report_save(
     shared: bool,
     schedule: str = "",
     recipients: str = "",
+    attachment: str = AttachmentFormat.CSV,
 ) -> SavedReport:
     """Create or change a saved report; only its owner changes it."""
     now = clock.now()
@@ -68,6 +70,7 @@ def saved_report_save(
         report.next_run_at = schedule_next(schedule, after=now)
     report.schedule = schedule
     report.recipients = recipients
+    report.attachment = attachment if attachment in AttachmentFormat.values else "csv"
     report.updated_at = now
     report.save()
     return report
@@ -85,7 +88,8 @@ def report_recipients(report: SavedReport) -> list[str]:
 
 
 def reports_send_due(*, limit: int = 50) -> int:
-    """Email every scheduled report that is due, with its table as CSV. Claims each report
+    """Email every scheduled report that is due, with its table as CSV or PDF (the report's
+    ``attachment``). Claims each report
     by moving its ``next_run_at`` with a conditional UPDATE, so two workers send it once."""
     now = clock.now()
     sent = 0
@@ -131,7 +135,11 @@ def report_email(*, report: SavedReport) -> None:
         }
         body = render_to_string("reporting/email/schedule.txt", context)
         subject = _("Report: %(name)s") % {"name": report.name}
+        period = _("%(start)s to %(end)s") % {"start": start.isoformat(), "end": end.isoformat()}
     mail = EmailMessage(subject, body, to=report_recipients(report))
-    filename = f"report-{report.pk}-{end.isoformat()}.csv"
-    mail.attach(filename, table_csv(table), "text/csv")
+    filename = f"report-{report.pk}-{end.isoformat()}"
+    if report.attachment == AttachmentFormat.PDF:
+        mail.attach(f"{filename}.pdf", table_pdf(table, period), "application/pdf")
+    else:
+        mail.attach(f"{filename}.csv", table_csv(table), "text/csv")
     mail.send()

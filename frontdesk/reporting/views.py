@@ -182,6 +182,7 @@ def report_save(request: HttpRequest) -> HttpResponse:
         shared=form.cleaned_data["shared"],
         schedule=form.cleaned_data["schedule"],
         recipients=form.cleaned_data["recipients"],
+        attachment=form.cleaned_data["attachment"],
     )
     messages.success(request, _("Report saved."))
     return redirect("reporting:report", pk=report.pk)
@@ -219,6 +220,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
             shared=form.cleaned_data["shared"],
             schedule=form.cleaned_data["schedule"],
             recipients=form.cleaned_data["recipients"],
+            attachment=form.cleaned_data["attachment"],
         )
         messages.success(request, _("Report saved."))
     else:

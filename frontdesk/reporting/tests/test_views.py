@@ -321,3 +321,86 @@ def test_the_team_dashboard_shows_that_teams_feedback_in_the_range(
         reverse("reporting:dashboard"), {"start": "2026-02-01", "end": "2026-02-28"}
     )
     assert "Carol!" not in earlier.content.decode()
+
+
+def _pdf_text(content: bytes) -> str:
+    """The text drawn by a PDF's page streams (our writer: one Tj per cell)."""
+    import re
+    import zlib
+
+    texts = []
+    for stream in re.findall(rb"stream\n(.*?)\nendstream", content, re.DOTALL):
+        page = zlib.decompress(stream).decode("cp1252")
+        texts += [
+            t.replace("\\(", "(").replace("\\)", ")") for t in re.findall(r"\((.*?)\) Tj", page)
+        ]
+    return "\n".join(texts)
+
+
+def test_sam_schedules_a_monthly_pdf_and_the_job_worker_mails_it(
+    desk_week, after_week, people, client
+):
+    """Sam saves "Created per team" to be mailed monthly as a PDF. The job worker's
+    15-minute task sends it on the 1st at 06:00 Stockholm time (summer time by April)."""
+    import time_machine
+
+    from frontdesk.reporting.tasks import reporting_schedules_send
+
+    client.force_login(people["sam"])
+    response = client.post(
+        reverse("reporting:report_save"),
+        {
+            "measure": "created",
+            "group1": "team",
+            "start": "2026-03-02",
+            "end": "2026-03-06",
+            "chart": "table",
+            "name": "Created per team (Ärenden)",
+            "schedule": "monthly",
+            "attachment": "pdf",
+            "recipients": "boss@example.com",
+        },
+    )
+    assert response.status_code == 302
+    report = SavedReport.objects.get(name="Created per team (Ärenden)")
+    assert report.attachment == "pdf"
+    assert report.next_run_at == datetime(2026, 4, 1, 4, 0, tzinfo=UTC)
+    with time_machine.travel(datetime(2026, 4, 1, 3, 59, tzinfo=UTC), tick=False):
+        reporting_schedules_send()
+    assert not [m for m in mail.outbox if m.to == ["boss@example.com"]]
+    with time_machine.travel(datetime(2026, 4, 1, 4, 5, tzinfo=UTC), tick=False):
+        reporting_schedules_send()
+        reporting_schedules_send()  # the next run is claimed: May
+    sent = [m for m in mail.outbox if m.to == ["boss@example.com"]]
+    assert len(sent) == 1
+    name, content, mimetype = sent[0].attachments[0]
+    assert name.endswith(".pdf") and mimetype == "application/pdf"
+    assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+    text = _pdf_text(content)
+    assert "Created per team (Ärenden)" in text and "2026-03-02 to 2026-03-06" in text
+    lines = text.splitlines()
+    assert lines[lines.index("L1") + 1] == "4" and lines[lines.index("L2") + 1] == "1"
+    report.refresh_from_db()
+    assert report.next_run_at == datetime(2026, 5, 1, 4, 0, tzinfo=UTC)
+
+
+def test_a_daily_report_goes_out_every_morning(after_week):
+    # Friday 6 March noon: Saturday 06:00 (UTC+1), and from then Sunday 06:00.
+    first = schedule_next("daily", after=datetime(2026, 3, 6, 11, 0, tzinfo=UTC))
+    assert first == datetime(2026, 3, 7, 5, 0, tzinfo=UTC)
+    assert schedule_next("daily", after=first) == datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
+
+
+def test_a_long_table_pdf_runs_over_pages_and_quotes_its_text():
+    from frontdesk.reporting.pdf import table_pdf
+
+    table = Table(
+        title="Tags (a) \\ b",
+        headers=["Tag", "Tickets"],
+        rows=[[f"tag-{i}", i] for i in range(120)],
+    )
+    content = table_pdf(table)
+    assert content.count(b"/Type /Page ") == 3  # about 50 rows a page
+    text = _pdf_text(content)
+    assert text.count("Tags (a) \\\\ b") == 3  # the title on every page, backslash escaped
+    assert "tag-119" in text and "3 / 3" in text
