@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -47,11 +49,34 @@ MAX_DEPTH = 3
 FIRST_LOOK_SECONDS = 600
 
 _compiled: dict[int, tuple[datetime, Check]] = {}
-# (rules version, checked at (monotonic), every active trigger), reloaded when the version
-# moves. The version is checked at most every RULES_RECHECK_SECONDS: a rule saved in another
-# process applies there within that time; in this process at once (``rules_forget``).
-_active: tuple[tuple[Any, ...], float, list[Trigger]] | None = None
+# The active triggers, reloaded when the rules version moves. The version is checked at
+# most every RULES_RECHECK_SECONDS: a rule saved in another process applies there within
+# that time; in this process at once (``rules_forget``).
 RULES_RECHECK_SECONDS = 2.0
+
+
+@dataclass
+class RuleSet:
+    """Every active trigger, with what one event needs precomputed per set of event kinds:
+    the triggers in order, their compiled conditions and the facts they read."""
+
+    version: tuple[Any, ...]
+    checked_at: float
+    rules: list[Trigger]
+    by_kinds: dict[frozenset[str], tuple[list[Trigger], list[Check], frozenset[str]]] = (
+        dataclass_field(default_factory=dict)
+    )
+
+    def for_kinds(self, kinds: frozenset[str]) -> tuple[list[Trigger], list[Check], frozenset[str]]:
+        found = self.by_kinds.get(kinds)
+        if found is None:
+            triggers = [t for t in self.rules if t.event in kinds]
+            found = (triggers, [_check_for(t) for t in triggers], fields_needed(triggers))
+            self.by_kinds[kinds] = found
+        return found
+
+
+_active: RuleSet | None = None
 
 
 def _check_for(trigger: Trigger) -> Check:
@@ -71,28 +96,37 @@ def rules_version() -> tuple[Any, ...]:
     return (row["n"], row["top"], row["at"], row["on"])
 
 
-def triggers_active(kinds: Iterable[str]) -> list[Trigger]:
-    """Active triggers for these event kinds, in order; the list is cached per process and
-    reloaded when ``rules_version`` moves."""
+def rules_current() -> RuleSet:
+    """The cached rule set, reloaded when ``rules_version`` moved (checked every 2 s)."""
     global _active
-    wanted = set(kinds)
-    if not wanted:
-        return []
     cached = _active
     now = time.monotonic()
-    if cached is None or now - cached[1] > RULES_RECHECK_SECONDS:
+    if cached is None or now - cached.checked_at > RULES_RECHECK_SECONDS:
         version = rules_version()
-        if cached is None or cached[0] != version:
+        if cached is None or cached.version != version:
             rules = list(
                 Trigger.objects.filter(active=True)
                 .only("pk", "name", "event", "conditions", "actions", "updated_at", "position")
                 .order_by("position", "pk")
             )
-            cached = (version, now, rules)
+            cached = RuleSet(version, now, rules)
         else:
-            cached = (version, now, cached[2])
+            cached.checked_at = now
         _active = cached
-    return [t for t in cached[2] if t.event in wanted]
+    return cached
+
+
+def rules_for(kinds: Iterable[str]) -> tuple[list[Trigger], list[Check], frozenset[str]]:
+    """(triggers, compiled conditions, facts they read) for an event of these kinds."""
+    wanted = frozenset(kinds)
+    if not wanted:
+        return [], [], frozenset()
+    return rules_current().for_kinds(wanted)
+
+
+def triggers_active(kinds: Iterable[str]) -> list[Trigger]:
+    """Active triggers for these event kinds, in order (cached per process)."""
+    return rules_for(kinds)[0]
 
 
 def rules_forget() -> None:
@@ -106,6 +140,23 @@ def fields_needed(triggers: Iterable[Trigger]) -> frozenset[str]:
     for trigger in triggers:
         found |= condition_fields(trigger.conditions)
     return frozenset(found)
+
+
+def checks_run(
+    triggers: list[Trigger],
+    checks: list[Check],
+    facts: Mapping[str, Any],
+    calendar: OpenHours | None,
+) -> list[bool]:
+    """Evaluate precompiled conditions on one set of facts (pure; no queries)."""
+    out = []
+    for trigger, check in zip(triggers, checks, strict=True):
+        try:
+            out.append(bool(check(facts, calendar)))
+        except Exception:  # noqa: BLE001 - a rule must never break the engine
+            log.exception("conditions of trigger %s failed", trigger.pk)
+            out.append(False)
+    return out
 
 
 def triggers_matching(
@@ -295,12 +346,11 @@ def _pass(
         from frontdesk.automation.routing import pre_route_run
 
         pre_route_run(ticket_id)
-    triggers = triggers_active(kinds)
+    triggers, checks, needs = rules_for(kinds)
     results: list[dict[str, Any]] = []
     matched_count = 0
     state: dict[str, Any] | None = None
     if triggers:
-        needs = fields_needed(triggers)
         facts = facts_for(ticket_id, delta=delta, extra=extra, now=now, needs=needs)
         if facts is None:
             return None
@@ -308,8 +358,8 @@ def _pass(
         calendar = _calendar(state["sla_calendar_id"])
         actor = automation_user()
         run_id = key or f"t{ticket_id}e{delta.last_event_id if delta else 0}"
-        for trigger in triggers:
-            matched = triggers_matching([trigger], facts, calendar)[0][1]
+        for trigger, check in zip(triggers, checks, strict=True):
+            matched = checks_run([trigger], [check], facts, calendar)[0]
             entry: dict[str, Any] = {
                 "rule": trigger.pk,
                 "kind": "trigger",
