@@ -14,7 +14,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import User
@@ -64,11 +65,15 @@ def category_save(
     return category
 
 
-def _check_can_post(author: User, body_md: str) -> None:
+def _check_body(body_md: str) -> None:
     if not body_md.strip():
         raise ValidationError({"body_md": _("Write something first.")})
     if len(body_md) > MAX_BODY:
         raise ValidationError({"body_md": _("That is too long for one post.")})
+
+
+def _check_can_post(author: User, body_md: str) -> None:
+    _check_body(body_md)
     if author.is_agent:
         return
     since = clock.now() - timedelta(hours=1)
@@ -80,8 +85,13 @@ def _check_can_post(author: User, body_md: str) -> None:
 
 
 def _initial_status(author: User) -> str:
-    """A customer's first post waits for a moderator when holding is on."""
-    if author.is_agent or not _hold_first_posts():
+    """A customer's first post waits for a moderator when holding is on; so does every
+    post of someone a moderator marked as a spammer (their posts are held from then on)."""
+    if author.is_agent:
+        return PostStatus.VISIBLE
+    if Post.objects.filter(author=author, status=PostStatus.SPAM).exists():
+        return PostStatus.HELD
+    if not _hold_first_posts():
         return PostStatus.VISIBLE
     has_visible = Post.objects.filter(author=author, status=PostStatus.VISIBLE).exists()
     return PostStatus.VISIBLE if has_visible else PostStatus.HELD
@@ -106,7 +116,11 @@ def _post_new(*, topic: Topic, author: User, body_md: str, is_first: bool) -> Po
 
 
 def _became_visible(post: Post) -> None:
-    Topic.objects.filter(pk=post.topic_id).update(last_post_at=post.created_at)
+    # Greatest: an older post approved late (or an approved edit) does not move the topic
+    # back in the list.
+    Topic.objects.filter(pk=post.topic_id).update(
+        last_post_at=Greatest(F("last_post_at"), Value(post.created_at))
+    )
     if not post.is_first:
         Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
     outbox_add(topic=TOPIC_POST_VISIBLE, payload={"post_id": post.pk})
@@ -155,11 +169,15 @@ def can_edit(post: Post, user: User) -> bool:
 
 @transaction.atomic
 def post_edit(*, post: Post, editor: User, body_md: str) -> Post:
-    """Change a post; what it said before is kept as a revision."""
+    """Change a post; what it said before is kept as a revision.
+
+    An edit goes through moderation as a new post would: when the editor's posts are held
+    (a new member, or one marked as a spammer), a visible post goes back to the queue and
+    readers see it again once a moderator approves it. Agents' edits are not held.
+    """
     if not can_edit(post, editor):
         raise PermissionDenied
-    if not body_md.strip():
-        raise ValidationError({"body_md": _("Write something first.")})
+    _check_body(body_md)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if body_md == post.body_md:
         return post
@@ -169,7 +187,10 @@ def post_edit(*, post: Post, editor: User, body_md: str) -> Post:
     post.body_html = markdown_render(body_md)
     post.edited_at = now
     post.save(update_fields=["body_md", "body_html", "edited_at"])
-    _thread_changed(post.topic_id)
+    if post.status == PostStatus.VISIBLE and _initial_status(editor) == PostStatus.HELD:
+        _status_set(post, PostStatus.HELD)
+    else:
+        _thread_changed(post.topic_id)
     return post
 
 
@@ -261,22 +282,31 @@ def post_moderate(*, post: Post, actor: User, action: str) -> Post:
     if action not in POST_ACTIONS:
         raise ValidationError(_("Unknown moderation action."))
     post = Post.objects.select_for_update().get(pk=post.pk)
-    before = post.status
-    post.status = POST_ACTIONS[action]
-    post.save(update_fields=["status"])
-    if before == PostStatus.HELD and post.status == PostStatus.VISIBLE:
-        _became_visible(post)
-    else:
-        if before == PostStatus.VISIBLE and post.status != PostStatus.VISIBLE:
-            if not post.is_first:
-                Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") - 1)
-            Topic.objects.filter(pk=post.topic_id, accepted_post=post).update(accepted_post=None)
-        elif (
-            before != PostStatus.VISIBLE and post.status == PostStatus.VISIBLE and not post.is_first
-        ):
-            Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
-        _thread_changed(post.topic_id)
+    _status_set(post, POST_ACTIONS[action])
     return post
+
+
+def _status_set(post: Post, status: str) -> None:
+    """Move a post to ``status`` and keep its topic's counts, accepted answer and mails right."""
+    before = post.status
+    if before == status:
+        return
+    post.status = status
+    post.save(update_fields=["status"])
+    if before == PostStatus.HELD and status == PostStatus.VISIBLE:
+        # Subscribers and mentioned people hear of it (each once per post: an approved
+        # edit mails only people newly mentioned in it).
+        _became_visible(post)
+        return
+    if before == PostStatus.VISIBLE:
+        if not post.is_first:
+            Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") - 1)
+        if status != PostStatus.HELD:
+            # Hidden or spam: no longer the answer. Held for review: it may come back.
+            Topic.objects.filter(pk=post.topic_id, accepted_post=post).update(accepted_post=None)
+    elif status == PostStatus.VISIBLE and not post.is_first:
+        Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
+    _thread_changed(post.topic_id)
 
 
 def post_to_ticket(*, post: Post, actor: User) -> Ticket:

@@ -232,12 +232,18 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = PostForm(request.POST or None, initial={"body_md": post.body_md})
     if request.method == "POST" and form.is_valid():
+        was = post.status
         try:
-            post_edit(post=post, editor=request.user, body_md=form.cleaned_data["body_md"])
+            post = post_edit(post=post, editor=request.user, body_md=form.cleaned_data["body_md"])
         except ValidationError as exc:
             _errors(form, exc)
         else:
-            messages.success(request, _("Your changes were saved."))
+            if post.status == PostStatus.HELD and was != PostStatus.HELD:
+                messages.info(
+                    request, _("Saved. A moderator looks at your change before others see it.")
+                )
+            else:
+                messages.success(request, _("Your changes were saved."))
             return redirect(reverse("community:topic", args=[post.topic_id]) + f"#p{post.pk}")
     return render(
         request,

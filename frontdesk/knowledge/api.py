@@ -39,7 +39,7 @@ from frontdesk.knowledge.models import (
     Article,
     ArticleGroup,
     Category,
-    Revision,
+    RevisionState,
     Section,
     Status,
     Visibility,
@@ -51,6 +51,7 @@ from frontdesk.knowledge.selectors import (
     article_list_manage,
     article_list_visible,
     categories_for,
+    revisions_for,
 )
 from frontdesk.knowledge.services import (
     LANGUAGES,
@@ -59,6 +60,7 @@ from frontdesk.knowledge.services import (
     article_transition,
     article_update,
     article_viewed,
+    edit_needs_review,
     feedback_record,
     translation_create,
 )
@@ -213,6 +215,11 @@ class RevisionSerializer(serializers.Serializer):
     body_md = serializers.CharField(read_only=True)
     author = serializers.IntegerField(source="author_id", read_only=True, allow_null=True)
     note = serializers.CharField(read_only=True)
+    state = serializers.ChoiceField(
+        choices=RevisionState.choices,
+        read_only=True,
+        help_text="review: an agent's change to a published article, not live yet.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
 
 
@@ -364,9 +371,10 @@ LIST_PARAMETERS = [
         responses={201: AgentArticleDetailSerializer},
     ),
     partial_update=extend_schema(
-        summary="Change text (a new revision) and/or settings (agents)",
+        summary="Change text (a new revision) and/or settings (agents); an agent's text for"
+        " a published article waits for review (202), its settings need a publisher (403)",
         request=ArticleUpdateSerializer,
-        responses=AgentArticleDetailSerializer,
+        responses={200: AgentArticleDetailSerializer, 202: AgentArticleDetailSerializer},
     ),
 )
 class ArticleViewSet(viewsets.GenericViewSet):
@@ -392,7 +400,7 @@ class ArticleViewSet(viewsets.GenericViewSet):
                 raise ValidationError(
                     {"status": [_("Use one of: %(v)s") % {"v": ", ".join(Status.values)}]}
                 )
-            articles = article_list_manage(status=wanted_status)
+            articles = article_list_manage(user=request.user, status=wanted_status)
             if params.get("language"):
                 articles = articles.filter(language=language)
         else:
@@ -467,6 +475,8 @@ class ArticleViewSet(viewsets.GenericViewSet):
         payload = ArticleUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        text_changes = data.get("title") is not None or data.get("body_md") is not None
+        for_review = text_changes and edit_needs_review(article=article, user=request.user)
         article_update(
             article=article,
             actor=request.user,
@@ -480,7 +490,10 @@ class ArticleViewSet(viewsets.GenericViewSet):
             related=data.get("related"),
         )
         article = article_get_by_id_for(request.user, article.pk)
-        return Response(self._detail(request, article))
+        # 202: the new text waits for review (a revision in state "review"); readers still
+        # get the published text.
+        code = status.HTTP_202_ACCEPTED if for_review else status.HTTP_200_OK
+        return Response(self._detail(request, article), status=code)
 
     @extend_schema(
         summary="Move through draft, in review, published, archived (publishing: supervisors"
@@ -534,8 +547,7 @@ class ArticleViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], permission_classes=[IsAgent], pagination_class=None)
     def revisions(self, request: Request, pk: str) -> Response:
         article = article_get_by_id_for(request.user, int(pk))
-        revisions = Revision.objects.filter(article=article).order_by("-number")
-        return Response(RevisionSerializer(revisions, many=True).data)
+        return Response(RevisionSerializer(revisions_for(request.user, article), many=True).data)
 
     # -- readers' feedback --
 

@@ -28,7 +28,7 @@ from frontdesk.knowledge.forms import (
     tag_list,
 )
 from frontdesk.knowledge.markdown import markdown_render
-from frontdesk.knowledge.models import Article, Category, Revision, Section, Status
+from frontdesk.knowledge.models import Article, Category, RevisionState, Section, Status
 from frontdesk.knowledge.search import kb_search
 from frontdesk.knowledge.selectors import (
     article_get_manage,
@@ -37,6 +37,7 @@ from frontdesk.knowledge.selectors import (
     failed_searches,
     report_articles,
     revision_diff,
+    revisions_for,
 )
 from frontdesk.knowledge.services import (
     article_create,
@@ -48,6 +49,10 @@ from frontdesk.knowledge.services import (
     attachment_add,
     can_publish,
     category_save,
+    edit_needs_review,
+    group_is_live,
+    revision_decline,
+    revision_publish,
     section_save,
     translation_create,
 )
@@ -70,6 +75,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     language = request.GET.get("lang", "")
     query = request.GET.get("q", "").strip()[:200]
     articles = article_list_manage(
+        user=request.user,
         status=status if status in Status.values else "",
         language=language if language in {"en", "sv"} else "",
         query=query,
@@ -156,6 +162,8 @@ def _edit_page(
             "translations": [a for a in group.translations.all() if a.pk != article.pk],
             "missing_languages": missing,
             "can_publish": can_publish(request.user),
+            "needs_review": edit_needs_review(article=article, user=request.user),
+            "pending_changes": article.revisions.filter(state=RevisionState.REVIEW).count(),
             "preview": article.body_html,
             "attachments": list(group.attachments.order_by("-pk")),
             "site_url": settings.SITE_URL,
@@ -167,7 +175,7 @@ def _edit_page(
 @require_http_methods(["GET", "POST"])
 @agent_required
 def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    article = article_get_manage(pk)
+    article = article_get_manage(pk, request.user)
     if request.method == "GET":
         return _edit_page(request, article)
     if "save_settings" in request.POST:
@@ -176,6 +184,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             article_settings_save(
                 article=article,
+                actor=request.user,
                 section=data["section"],
                 visibility=data["visibility"],
                 organizations=data["organizations"],
@@ -188,6 +197,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
     text = TextForm(request.POST, preview_url=reverse("knowledge:preview"))
     if text.is_valid():
         data = text.cleaned_data
+        for_review = edit_needs_review(article=article, user=request.user)
         try:
             article_save(
                 article=article,
@@ -199,7 +209,16 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _errors(text, exc)
         else:
-            messages.success(request, _("Saved."))
+            if for_review:
+                messages.success(
+                    request,
+                    _(
+                        "Sent for review: readers see the published text until a supervisor"
+                        " or admin publishes your change."
+                    ),
+                )
+            else:
+                messages.success(request, _("Saved."))
             return redirect("knowledge:edit", pk=pk)
     return _edit_page(request, article, text=text, status=400)
 
@@ -218,7 +237,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @agent_required
 def article_status(request: HttpRequest, pk: int) -> HttpResponse:
-    article = article_get_manage(pk)
+    article = article_get_manage(pk, request.user)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose what should happen to the article."))
@@ -242,8 +261,8 @@ def article_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @agent_required
 def revisions(request: HttpRequest, pk: int) -> HttpResponse:
-    article = article_get_manage(pk)
-    history = list(article.revisions.select_related("author"))
+    article = article_get_manage(pk, request.user)
+    history = list(revisions_for(request.user, article))
     by_number = {r.number: r for r in history}
     diff = None
     try:
@@ -259,25 +278,66 @@ def revisions(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "knowledge/manage/revisions.html",
-        {"article": article, "history": history, "diff": diff, "a": a, "b": b},
+        {
+            "article": article,
+            "history": history,
+            "diff": diff,
+            "a": a,
+            "b": b,
+            "can_publish": can_publish(request.user),
+        },
     )
 
 
 @require_POST
 @agent_required
 def revision_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    article = article_get_manage(pk)
-    if not Revision.objects.filter(article=article, number=number).exists():
+    article = article_get_manage(pk, request.user)
+    if not revisions_for(request.user, article).filter(number=number).exists():
         raise Http404("No such revision")
-    article_restore(article=article, number=number, actor=request.user)
-    messages.success(request, _("Revision %(n)s restored as a new revision.") % {"n": number})
+    for_review = edit_needs_review(article=article, user=request.user)
+    try:
+        article_restore(article=article, number=number, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if for_review:
+            message = _("Revision %(n)s sent for review as a change to the published text.")
+        else:
+            message = _("Revision %(n)s restored as a new revision.")
+        messages.success(request, message % {"n": number})
     return redirect("knowledge:edit", pk=pk)
+
+
+@require_POST
+@agent_required
+def revision_decide(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """Publish or decline an agent's change to a published article (supervisors, admins)."""
+    article = article_get_manage(pk, request.user)
+    revision = revisions_for(request.user, article).filter(number=number).first()
+    if revision is None:
+        raise Http404("No such revision")
+    if not can_publish(request.user):
+        raise PermissionDenied
+    decision = request.POST.get("decision", "")
+    if decision not in {"publish", "decline"}:
+        return HttpResponse(_("Choose publish or decline."), status=400)
+    try:
+        if decision == "publish":
+            revision_publish(revision=revision, actor=request.user)
+            messages.success(request, _("The change is published."))
+        else:
+            revision_decline(revision=revision, actor=request.user)
+            messages.success(request, _("The change is declined."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("knowledge:revisions", pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
 @agent_required
 def translate(request: HttpRequest, pk: int, language: str) -> HttpResponse:
-    source = article_get_manage(pk)
+    source = article_get_manage(pk, request.user)
     if language not in dict(LANGUAGE_CHOICES):
         raise Http404("No such language")
     existing = source.group.translations.filter(language=language).first()
@@ -314,14 +374,16 @@ def translate(request: HttpRequest, pk: int, language: str) -> HttpResponse:
 @require_POST
 @agent_required
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    article = article_get_manage(pk)
+    article = article_get_manage(pk, request.user)
+    if group_is_live(article.group_id) and not can_publish(request.user):
+        raise PermissionDenied  # readers fetch a published article's files
     files = incoming_files(request.FILES.getlist("file"))
     if not files:
         messages.error(request, _("Choose a file to upload."))
         return redirect("knowledge:edit", pk=pk)
     try:
         for item in files:
-            attachment_add(group=article.group, file=item)
+            attachment_add(group=article.group, file=item, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

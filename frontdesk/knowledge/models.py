@@ -85,6 +85,11 @@ class ArticleGroup(models.Model):
     source_language = models.CharField(_("source language"), max_length=10, default="en")
     tags = models.ManyToManyField(Tag, blank=True, related_name="groups")
     related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    # Written from this ticket ("create article from ticket"): until a language version is
+    # published, only people who may see the ticket see the draft (it quotes the ticket).
+    source_ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -159,8 +164,18 @@ class ArticleSlug(models.Model):
         return f"{self.language}/{self.slug}"
 
 
+class RevisionState(models.TextChoices):
+    SAVED = "saved", _("Saved")
+    # An agent's change to a published article: readers keep the live text until a
+    # supervisor or admin publishes the change (or declines it).
+    REVIEW = "review", _("Waiting for review")
+    PUBLISHED = "published", _("Published")
+    DECLINED = "declined", _("Declined")
+
+
 class Revision(models.Model):
-    """Every save of an article: what it said, who saved it and when."""
+    """Every save of an article: what it said, who saved it and when; or a change to a
+    published article proposed by an agent, waiting for review (``state``)."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
@@ -170,6 +185,10 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=RevisionState.choices, default="saved")
+    # Saved while the article was an unpublished draft from a ticket: it may quote the
+    # ticket, so only people who may see the ticket see it.
+    ticket_private = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -121,9 +121,10 @@ def article_list_for_reader(user: User | None, language: str) -> QuerySet[Articl
 
 
 def article_get_by_id_for(user: User | None, pk: int) -> Article:
-    """One article by id: published and readable for readers, any state for agents."""
+    """One article by id: published and readable for readers, any state for agents (but a
+    draft from a ticket only for those who may see the ticket)."""
     if user is not None and user.is_authenticated and user.is_agent:
-        return article_get_manage(pk)
+        return article_get_manage(pk, user)
     article = (
         article_list_visible(user)
         .select_related("group__section__category", "author")
@@ -213,11 +214,32 @@ def popular_for(user: User | None, language: str, *, limit: int = 6) -> list[Art
 # --- editor ----------------------------------------------------------------------------------
 
 
+def _ticket_drafts_hidden_q(user: User) -> Q | None:
+    """Articles ``user`` may not open in the editor: drafts written from a ticket they may
+    not see, while no language version was ever published (None: nothing is hidden)."""
+    from frontdesk.tickets.selectors import ticket_list_for, ticket_visibility_q
+
+    if ticket_visibility_q(user) is None:
+        return None
+    ever_published = Article.objects.filter(
+        group_id=OuterRef("group_id"), published_at__isnull=False
+    )
+    return (
+        Q(group__source_ticket__isnull=False)
+        & ~Exists(ever_published)
+        & ~Q(group__source_ticket__in=ticket_list_for(user).values("pk"))
+    )
+
+
 def article_list_manage(
-    *, status: str = "", language: str = "", query: str = ""
+    *, user: User, status: str = "", language: str = "", query: str = ""
 ) -> QuerySet[Article]:
-    """Every article for the editor list (agents see all states)."""
+    """Every article for the editor list (agents see all states; drafts from a ticket only
+    those who may see the ticket)."""
     articles = Article.objects.select_related("group__section", "author").order_by("-updated_at")
+    hidden = _ticket_drafts_hidden_q(user)
+    if hidden is not None:
+        articles = articles.exclude(hidden)
     if status:
         articles = articles.filter(status=status)
     if language:
@@ -227,16 +249,34 @@ def article_list_manage(
     return articles
 
 
-def article_get_manage(pk: int) -> Article:
+def article_get_manage(pk: int, user: User) -> Article:
+    """An article in the editor; 404 for a draft from a ticket ``user`` may not see."""
+    articles = Article.objects.filter(pk=pk)
+    hidden = _ticket_drafts_hidden_q(user)
+    if hidden is not None:
+        articles = articles.exclude(hidden)
     article = (
-        Article.objects.select_related("group__section__category", "author")
+        articles.select_related("group__section__category", "author")
         .prefetch_related("group__tags", "group__organizations", "group__translations")
-        .filter(pk=pk)
         .first()
     )
     if article is None:
         raise Http404("No such article")
     return article
+
+
+def revisions_for(user: User, article: Article) -> QuerySet[Revision]:
+    """An article's revisions, newest first; those that may quote a ticket (saved while it
+    was an unpublished draft from the ticket) only for people who may see the ticket."""
+    from frontdesk.tickets.selectors import ticket_can_see, ticket_visibility_q
+
+    revisions = Revision.objects.filter(article=article).select_related("author")
+    if ticket_visibility_q(user) is not None:
+        ticket = article.group.source_ticket
+        # A deleted ticket: nobody can tell who could see it, so its text stays hidden.
+        if ticket is None or not ticket_can_see(user, ticket):
+            revisions = revisions.filter(ticket_private=False)
+    return revisions.order_by("-number")
 
 
 # --- report ----------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """Every write of the knowledge base: articles, workflow, revisions, translations, feedback.
 
 Who may do what: agents write and edit (drafts, review, translations); supervisors and
-admins publish, archive and schedule. Saving a published article keeps it published: the
-edit is live at once and stays in the revision history.
+admins publish, archive and schedule. Nothing an agent does changes what readers see of a
+published article without a publisher: an agent's new text for a published article (an edit
+or a restore) is a revision waiting for review, which a supervisor or admin publishes or
+declines; its settings (place, audience, tags, related) and its files change only by a
+publisher. A publisher's save of a published article is live at once and stays in the
+revision history.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from frontdesk.knowledge.models import (
     FailedSearch,
     Feedback,
     Revision,
+    RevisionState,
     Section,
     Status,
     Tag,
@@ -58,6 +63,24 @@ TOPIC_ARTICLE_CHANGED = "knowledge.article_changed"
 def can_publish(user: User) -> bool:
     """Supervisors and admins publish; agents write and send for review."""
     return bool(user.is_authenticated and user.sees_all_tickets and user.is_active)
+
+
+def group_is_live(group_id: int) -> bool:
+    """Whether readers may see (or will see, once scheduled) a language version of it."""
+    return Article.objects.filter(group_id=group_id, status=Status.PUBLISHED).exists()
+
+
+def edit_needs_review(*, article: Article, user: User) -> bool:
+    """An agent's new text for a published article waits for a supervisor or admin."""
+    return article.status == Status.PUBLISHED and not can_publish(user)
+
+
+def _check_may_change_live(group_id: int, actor: User, what: str) -> None:
+    if group_is_live(group_id) and not can_publish(actor):
+        raise PermissionDenied(
+            _("Only supervisors and admins can change %(what)s of a published article.")
+            % {"what": what}
+        )
 
 
 # --- categories and sections -----------------------------------------------------------------
@@ -115,15 +138,45 @@ def _render_into(article: Article) -> None:
     article.body_text = html_text(article.body_html)
 
 
-def _revision_add(article: Article, *, author: User | None, note: str, at: datetime) -> Revision:
-    article.version += 1
+def _next_number(article: Article) -> int:
+    # Changes waiting for review take numbers too, so the next one is after the highest.
+    highest = Revision.objects.filter(article=article).order_by("-number").first()
+    return max(article.version, highest.number if highest else 0) + 1
+
+
+def _ticket_private(article: Article) -> bool:
+    """Text saved while a draft from a ticket was never published may quote the ticket."""
+    group = article.group
+    return bool(
+        group.source_ticket_id
+        and not Article.objects.filter(group=group, published_at__isnull=False).exists()
+    )
+
+
+def _revision_add(
+    article: Article,
+    *,
+    author: User | None,
+    note: str,
+    at: datetime,
+    state: str = RevisionState.SAVED,
+    title: str | None = None,
+    body_md: str | None = None,
+) -> Revision:
+    """A new revision: the article's own text (then it is the current version), or, with
+    ``state`` REVIEW, the proposed ``title`` and ``body_md`` (the article is unchanged)."""
+    number = _next_number(article)
+    if state == RevisionState.SAVED:
+        article.version = number
     return Revision.objects.create(
         article=article,
-        number=article.version,
-        title=article.title,
-        body_md=article.body_md,
+        number=number,
+        title=article.title if title is None else title,
+        body_md=article.body_md if body_md is None else body_md,
         author=author,
         note=note[:200],
+        state=state,
+        ticket_private=_ticket_private(article),
         created_at=at,
     )
 
@@ -134,7 +187,7 @@ def _check_language(language: str) -> None:
 
 
 def _tags_set(group: ArticleGroup, tags: Iterable[str]) -> None:
-    names = sorted({slugify(t)[:60] for t in tags if t.strip()})
+    names = _tag_names(tags)
     group.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
 
 
@@ -153,12 +206,18 @@ def article_create(
     visibility: str = Visibility.PUBLIC,
     organizations: Iterable[Organization] = (),
     tags: Iterable[str] = (),
+    source_ticket: Ticket | None = None,
 ) -> Article:
-    """A new article (a new group with its first language version) as a draft, revision 1."""
+    """A new article (a new group with its first language version) as a draft, revision 1.
+    ``source_ticket``: written from that ticket (only people who see it see the draft)."""
     _check_language(language)
     now = clock.now()
     group = ArticleGroup.objects.create(
-        section=section, visibility=visibility, source_language=language, created_at=now
+        section=section,
+        visibility=visibility,
+        source_language=language,
+        source_ticket=source_ticket,
+        created_at=now,
     )
     group.organizations.set(list(organizations))
     _tags_set(group, tags)
@@ -186,7 +245,11 @@ def article_save(
     *, article: Article, title: str, body_md: str, author: User, note: str = ""
 ) -> Article:
     """Save new text: a new revision, a new slug when the title changed (the old one
-    redirects), and on the source language every translation is flagged outdated."""
+    redirects), and on the source language every translation is flagged outdated.
+
+    An agent's text for a published article is a revision waiting for review instead
+    (``edit_needs_review``): readers keep the live text until a publisher publishes it.
+    """
     article = Article.objects.select_for_update().select_related("group").get(pk=article.pk)
     title = title.strip()
     if not title:
@@ -194,6 +257,17 @@ def article_save(
     if title == article.title and body_md == article.body_md:
         return article
     now = clock.now()
+    if edit_needs_review(article=article, user=author):
+        _revision_add(
+            article,
+            author=author,
+            note=note or _("Change for review"),
+            at=now,
+            state=RevisionState.REVIEW,
+            title=title,
+            body_md=body_md,
+        )
+        return article
     if title != article.title:
         new_slug = _unique_slug(article.language, title, article_id=article.pk)
         if new_slug != article.slug:
@@ -229,18 +303,42 @@ def _source_version(group: ArticleGroup) -> int:
     )
 
 
+def _tag_names(tags: Iterable[str]) -> list[str]:
+    return sorted({slugify(t)[:60] for t in tags if t.strip()})
+
+
 @transaction.atomic
 def article_settings_save(
     *,
     article: Article,
+    actor: User,
     section: Section,
     visibility: str,
     organizations: Iterable[Organization],
     tags: Iterable[str],
     related: Iterable[ArticleGroup] = (),
 ) -> ArticleGroup:
-    """Where the article lives and who may read it; shared by every language version."""
-    group = article.group
+    """Where the article lives and who may read it; shared by every language version.
+    Of a published article, only supervisors and admins change them (readers see them)."""
+    group = ArticleGroup.objects.select_for_update().get(pk=article.group_id)
+    organizations, tags, related = list(organizations), list(tags), list(related)
+    wanted = (
+        section.pk,
+        visibility,
+        sorted(o.pk for o in organizations) if visibility == Visibility.ORGANIZATIONS else [],
+        _tag_names(tags),
+        sorted(g.pk for g in related if g.pk != group.pk),
+    )
+    current = (
+        group.section_id,
+        group.visibility,
+        sorted(group.organizations.values_list("pk", flat=True)),
+        sorted(group.tags.values_list("name", flat=True)),
+        sorted(group.related.values_list("pk", flat=True)),
+    )
+    if wanted == current:
+        return group
+    _check_may_change_live(group.pk, actor, _("the settings"))
     group.section = section
     group.visibility = visibility
     group.full_clean()
@@ -286,6 +384,7 @@ def article_update(
         article.group = group
         article_settings_save(
             article=article,
+            actor=actor,
             section=section or group.section,
             visibility=visibility or group.visibility,
             organizations=(
@@ -346,10 +445,13 @@ def article_transition(
 
 
 def article_restore(*, article: Article, number: int, actor: User) -> Article:
-    """Bring back the text of an earlier revision, as a new revision on top."""
+    """Bring back the text of an earlier revision, as a new revision on top (for a
+    published article and an agent: a change waiting for review, as any edit)."""
     old = Revision.objects.filter(article=article, number=number).first()
     if old is None:
         raise ValidationError(_("There is no revision %(n)s.") % {"n": number})
+    if old.state in (RevisionState.REVIEW, RevisionState.DECLINED):
+        raise ValidationError(_("A proposed change is published or declined, not restored."))
     return article_save(
         article=article,
         title=old.title,
@@ -357,6 +459,41 @@ def article_restore(*, article: Article, number: int, actor: User) -> Article:
         author=actor,
         note=_("Restored revision %(n)s") % {"n": number},
     )
+
+
+@transaction.atomic
+def revision_publish(*, revision: Revision, actor: User) -> Article:
+    """Publish an agent's change waiting for review: its text becomes the live text (a new
+    revision by the publisher, naming the proposal)."""
+    if not can_publish(actor):
+        raise PermissionDenied(_("Only supervisors and admins can publish a change."))
+    revision = Revision.objects.select_for_update().select_related("author").get(pk=revision.pk)
+    if revision.state != RevisionState.REVIEW:
+        raise ValidationError(_("This change is not waiting for review."))
+    author = revision.author.get_full_name() if revision.author else "?"
+    article = article_save(
+        article=Article.objects.get(pk=revision.article_id),
+        title=revision.title,
+        body_md=revision.body_md,
+        author=actor,
+        note=_("Published revision %(n)s by %(name)s") % {"n": revision.number, "name": author},
+    )
+    revision.state = RevisionState.PUBLISHED
+    revision.save(update_fields=["state"])
+    return article
+
+
+@transaction.atomic
+def revision_decline(*, revision: Revision, actor: User) -> Revision:
+    """Turn down an agent's change waiting for review; it stays in the history."""
+    if not can_publish(actor):
+        raise PermissionDenied(_("Only supervisors and admins can decline a change."))
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    if revision.state != RevisionState.REVIEW:
+        raise ValidationError(_("This change is not waiting for review."))
+    revision.state = RevisionState.DECLINED
+    revision.save(update_fields=["state"])
+    return revision
 
 
 @transaction.atomic
@@ -387,8 +524,10 @@ def translation_create(
     return article
 
 
-def attachment_add(*, group: ArticleGroup, file: IncomingFile) -> ArticleAttachment:
-    """Store an image or file for an article (same checks and storage as ticket files)."""
+def attachment_add(*, group: ArticleGroup, file: IncomingFile, actor: User) -> ArticleAttachment:
+    """Store an image or file for an article (same checks and storage as ticket files).
+    A published article's readers can fetch its files: only publishers add to those."""
+    _check_may_change_live(group.pk, actor, _("the files"))
     attachment_check([file])
     name = filename_clean(file.name)
     blob = blob_store(file.content)
@@ -511,7 +650,13 @@ def _default_section() -> Section:
 
 
 def article_draft_create(
-    *, title: str, question: str, solution: str, author: User, language: str = "en"
+    *,
+    title: str,
+    question: str,
+    solution: str,
+    author: User,
+    language: str = "en",
+    source_ticket: Ticket | None = None,
 ) -> Article:
     """A draft written from a conversation: the question, then the answer that solved it."""
     body = "\n\n".join(
@@ -530,6 +675,7 @@ def article_draft_create(
         title=title or _("Untitled article"),
         body_md=body,
         author=author,
+        source_ticket=source_ticket,
     )
 
 
@@ -544,4 +690,5 @@ def article_draft_from_ticket(*, ticket: Ticket, author: User) -> Article:
         solution=solution.body_text if solution else "",
         author=author,
         language=ticket.language or "en",
+        source_ticket=ticket,
     )

@@ -26,6 +26,11 @@ urlpatterns = [
         manage_views.revision_restore,
         name="restore",
     ),
+    path(
+        "manage/<int:pk>/revisions/<int:number>/decide/",
+        manage_views.revision_decide,
+        name="revision_decide",
+    ),
     path("manage/<int:pk>/translate/<str:language>/", manage_views.translate, name="translate"),
     path("manage/<int:pk>/files/", manage_views.attachment_upload, name="upload"),
     path("<str:language>/<str:section>/<str:slug>/", views.article, name="article"),

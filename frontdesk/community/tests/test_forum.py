@@ -6,6 +6,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from frontdesk.community.models import PostStatus, Topic
 from frontdesk.community.selectors import posts_for, topic_list_for
@@ -185,3 +187,70 @@ def test_dana_replies_through_the_page(people, asked, client):
     page = client.get(reverse("community:topic", args=[asked.pk])).content.decode()
     assert "&lt;script&gt;x&lt;/script&gt;" in page
     assert "<script>x" not in page
+
+
+def test_an_edit_by_someone_whose_posts_are_held_waits_for_a_moderator(
+    people, asked, board, client, django_capture_on_commit_callbacks
+):
+    # Erik's first topic is held; a moderator lets his reply on Dana's topic through, then
+    # marks his other post as spam: from then on his posts (and edits) are held.
+    erik_topic = topic_create(category=board, author=people["erik"], title="Hi", body_md="Hi")
+    reply = post_create(topic=asked, author=people["erik"], body_md="Use thinner paper.")
+    reply = post_moderate(post=reply, actor=people["alice"], action="approve")
+    post_accept(post=reply, actor=people["dana"])
+    post_moderate(post=erik_topic.posts.get(), actor=people["alice"], action="spam")
+    asked.refresh_from_db()
+    replies_before = asked.reply_count
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_edit(post=reply, editor=people["erik"], body_md="Buy pills at spam.example")
+    reply.refresh_from_db()
+    asked.refresh_from_db()
+    assert reply.status == PostStatus.HELD
+    assert asked.reply_count == replies_before - 1
+    assert asked.accepted_post_id == reply.pk  # held for review, not un-accepted
+    assert reply not in posts_for(people["dana"], asked)
+    assert reply in posts_for(people["erik"], asked)  # he sees his own, held
+    client.force_login(people["dana"])
+    assert "spam.example" not in client.get(reverse("community:topic", args=[asked.pk])).text
+    assert [r.body_md for r in reply.revisions.all()] == ["Use thinner paper."]
+    assert reply in post_list_held()
+
+    post_moderate(post=reply, actor=people["alice"], action="approve")
+    asked.refresh_from_db()
+    assert asked.reply_count == replies_before
+    assert "spam.example" in client.get(reverse("community:topic", args=[asked.pk])).text
+
+
+def test_a_trusted_members_edit_and_an_agents_edit_stay_visible(people, asked):
+    post = asked.posts.get()
+    post_edit(post=post, editor=people["dana"], body_md="Jams on card stock, photo paper too.")
+    post.refresh_from_db()
+    assert post.status == PostStatus.VISIBLE
+    post_edit(post=post, editor=people["alice"], body_md="Jams on card stock (tidied).")
+    post.refresh_from_db()
+    assert post.status == PostStatus.VISIBLE
+    with pytest.raises(ValidationError):
+        post_edit(post=post, editor=people["dana"], body_md="x" * 50_001)
+
+
+def test_erik_edits_through_the_page_and_is_told_it_waits(people, asked, board, client):
+    reply = post_create(topic=asked, author=people["erik"], body_md="Use thinner paper.")
+    post_moderate(post=reply, actor=people["alice"], action="approve")
+    spam = post_create(topic=asked, author=people["erik"], body_md="Cheap pills")
+    post_moderate(post=spam, actor=people["alice"], action="spam")
+    client.force_login(people["erik"])
+    response = client.post(
+        reverse("community:edit", args=[reply.pk]), {"body_md": "Pills!"}, follow=True
+    )
+    with translation.override("sv"):  # Erik reads Swedish
+        told = gettext("Saved. A moderator looks at your change before others see it.")
+    assert told in response.text
+    reply.refresh_from_db()
+    assert reply.status == PostStatus.HELD
+
+
+def post_list_held():
+    from frontdesk.community.selectors import moderation_queue
+
+    return moderation_queue()["held"]

@@ -25,6 +25,10 @@ AGENT_POST = {
     "ada": None,
 }
 
+# Changing what readers see of a published article (its files, a decision on a change an
+# agent proposed) is for supervisors and admins: the publishing right.
+PUBLISHER_POST = {**AGENT_POST, "alice": 403, "carol": 403}
+
 API_STAFF_BAD_POST = {**API_STAFF, "alice": 400, "carol": 400, "sam": 400, "ada": 400}
 
 ROUTES = {
@@ -51,9 +55,11 @@ ROUTES = {
     "knowledge:edit": ("GET", AGENT_PAGE),
     "knowledge:status": ("POST", AGENT_POST),
     "knowledge:revisions": ("GET", AGENT_PAGE),
+    # A plain agent's restore of a published article is a change waiting for review.
     "knowledge:restore": ("POST", AGENT_POST),
+    "knowledge:revision_decide": ("POST", PUBLISHER_POST),
     "knowledge:translate": ("GET", AGENT_PAGE),
-    "knowledge:upload": ("POST", AGENT_POST),
+    "knowledge:upload": ("POST", PUBLISHER_POST),
     # REST API: readers (also without credentials) read what the pages show them; writing
     # is for agents; an empty payload is a 400 naming the missing fields.
     "api:kb-category-list": ("GET", PUBLIC_PAGE),
@@ -93,7 +99,11 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         )
         article_transition(article=article, to=Status.PUBLISHED, actor=people["sam"])
         png = b"\x89PNG\r\n\x1a\n" + b"2" * 64
-        attachment_add(group=article.group, file=IncomingFile(name="shot.png", content=png))
+        attachment_add(
+            group=article.group,
+            file=IncomingFile(name="shot.png", content=png),
+            actor=people["sam"],
+        )
     section = article.group.section
     category = section.category
     file = ArticleAttachment.objects.filter(group=article.group).first()
@@ -109,6 +119,7 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         "knowledge:status": {"pk": article.pk},
         "knowledge:revisions": {"pk": article.pk},
         "knowledge:restore": {"pk": article.pk, "number": 1},
+        "knowledge:revision_decide": {"pk": article.pk, "number": 1},
         "knowledge:translate": {"pk": article.pk, "language": "sv"},
         "knowledge:upload": {"pk": article.pk},
         "api:kb-article-detail": {"pk": article.pk},
