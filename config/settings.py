@@ -329,6 +329,8 @@ MAIL_MAX_BYTES = env_int("FRONTDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024)
 # Mails per sender per hour before further mail from that sender is held (flood guard).
 MAIL_SENDER_RATE_PER_HOUR = env_int("FRONTDESK_MAIL_SENDER_RATE_PER_HOUR", 30)
 MAIL_POLL_SECONDS = env_int("FRONTDESK_MAIL_POLL_SECONDS", 60)
+# Mailboxes polled at the same time per job process (each poll in its own thread).
+MAIL_POLL_THREADS = env_int("FRONTDESK_MAIL_POLL_THREADS", 8)
 # The authserv-id(s) of our own MTA (comma-separated): only Authentication-Results headers
 # it stamped are believed (dmarc=fail warnings, [#number] threading). Empty: none is.
 MAIL_AUTHSERV_ID = env_str("FRONTDESK_MAIL_AUTHSERV_ID")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +25,9 @@ from frontdesk.mail import pipeline
 from frontdesk.mail.models import AfterImport, InboundSource, Mailbox
 
 TIMEOUT_SECONDS = 30
+# One poll stops starting new batches after this long (the rest waits for the next poll), so
+# a huge backlog or a server trickling bytes holds a poll thread for a bounded time.
+POLL_BUDGET_SECONDS = 120
 CLAIM_SECONDS = 600
 MAX_PER_POLL = 1000
 BATCH = 50
@@ -40,6 +44,7 @@ class PollResult:
     quarantined: int = 0
     error: str = ""
     skipped: bool = False
+    more: bool = False  # stopped at the poll budget: mail is left for the next poll
     uids_done: list[str] = field(default_factory=list)
 
 
@@ -108,8 +113,14 @@ def mailbox_poll(mailbox: Mailbox) -> PollResult:
 
 def _poll(client: BaseMailBox, mailbox: Mailbox, result: PollResult) -> None:
     criteria = "UNSEEN UNDELETED" if mailbox.after_import == AfterImport.SEEN else "UNDELETED"
-    uids = client.uids(criteria)[:MAX_PER_POLL]
+    uids = client.uids(criteria)
+    result.more = len(uids) > MAX_PER_POLL
+    uids = uids[:MAX_PER_POLL]
+    started = time.monotonic()
     for start in range(0, len(uids), BATCH):
+        if time.monotonic() - started > POLL_BUDGET_SECONDS:
+            result.more = True
+            break
         batch = uids[start : start + BATCH]
         sizes = _sizes(client, batch)
         done: list[str] = []

@@ -5,15 +5,22 @@ Each job takes ids and claims its work, so a rerun or a second worker is a no-op
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Q
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from frontdesk.core import clock
 from frontdesk.mail.models import InboundMail, InboundState, Mailbox
+
+if TYPE_CHECKING:
+    from frontdesk.mail.imap import PollResult
 
 # A mail still ``new`` this long after it arrived lost its job (killed worker).
 SWEEP_AFTER_SECONDS = 120
@@ -36,7 +43,7 @@ def inbound_process_batch_task(inbound_ids: list[int]) -> None:
 
 @db_task()
 def mailbox_poll_task(mailbox_id: int) -> None:
-    """One mailbox per job: a slow or broken server never delays the others."""
+    """Poll one mailbox now, on this worker."""
     from frontdesk.mail.imap import mailbox_poll
 
     mailbox = Mailbox.objects.filter(pk=mailbox_id, active=True).first()
@@ -61,13 +68,57 @@ def mailboxes_due() -> list[int]:
     )
 
 
+# Polls run in their own threads, not on the job workers: a server that answers slowly, or
+# not at all, holds one of these threads (for at most its timeouts and the poll budget,
+# imap.POLL_BUDGET_SECONDS) while every other mailbox is polled on time and the workers go
+# on parsing. Nothing is kept here but the futures: a poll is claimed in the database, and
+# a process that dies mid-poll leaves mail unflagged for the next one (ingest is idempotent).
+_pool: ThreadPoolExecutor | None = None
+_in_flight: dict[int, Future] = {}
+_lock = threading.Lock()
+
+
+def _poll_in_thread(mailbox_id: int) -> PollResult | None:
+    from frontdesk.mail.imap import mailbox_poll
+
+    try:
+        mailbox = Mailbox.objects.filter(pk=mailbox_id, active=True).first()
+        return mailbox_poll(mailbox) if mailbox is not None else None
+    finally:
+        with _lock:
+            _in_flight.pop(mailbox_id, None)
+        connections.close_all()  # this thread's own connection
+
+
+def mailboxes_poll_start(mailbox_ids: list[int] | None = None) -> dict[int, Future]:
+    """Start polling each due mailbox (or these) in the poll threads; a mailbox whose
+    previous poll is still running is left to it. Returns the polls started, by mailbox."""
+    global _pool
+    started: dict[int, Future] = {}
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=max(settings.MAIL_POLL_THREADS, 1), thread_name_prefix="mail-poll"
+            )
+        for mailbox_id in mailboxes_due() if mailbox_ids is None else mailbox_ids:
+            if mailbox_id in _in_flight:
+                continue
+            future = _pool.submit(_poll_in_thread, mailbox_id)
+            _in_flight[mailbox_id] = future
+            started[mailbox_id] = future
+    return started
+
+
+def mailboxes_polling() -> dict[int, Future]:
+    """The polls running in this process, by mailbox."""
+    with _lock:
+        return dict(_in_flight)
+
+
 @db_periodic_task(crontab(minute="*"))
 def mailboxes_poll() -> int:
-    """Start one poll job per mailbox that is due."""
-    due = mailboxes_due()
-    for mailbox_id in due:
-        mailbox_poll_task(mailbox_id)
-    return len(due)
+    """Every minute: start a poll of each mailbox that is due (see the pool above)."""
+    return len(mailboxes_poll_start())
 
 
 def inbound_sweep(*, older_than: int = SWEEP_AFTER_SECONDS) -> int:

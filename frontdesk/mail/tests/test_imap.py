@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from concurrent import futures
 from datetime import timedelta
 
 import pytest
@@ -12,7 +15,7 @@ from frontdesk.core import clock
 from frontdesk.mail import pipeline
 from frontdesk.mail.imap import mailbox_connect, mailbox_poll, mailbox_test
 from frontdesk.mail.models import AfterImport, InboundMail, InboundState, Mailbox
-from frontdesk.mail.tasks import mailboxes_poll
+from frontdesk.mail.tasks import mailboxes_poll, mailboxes_poll_start, mailboxes_polling
 from frontdesk.mail.tests.conftest import imap_append, mail_build
 from frontdesk.tickets.models import Message, Ticket
 
@@ -153,8 +156,10 @@ def test_broken_mailbox_records_its_error_and_the_others_are_polled(people, dove
     broken.save()
     imap_append(imap_mailbox, mail_build())
 
-    assert mailboxes_poll.call_local() == 2
+    polls = mailboxes_poll_start()
+    futures.wait(polls.values(), timeout=120)
 
+    assert sorted(polls) == sorted([broken.pk, imap_mailbox.pk])
     broken.refresh_from_db()
     assert "AUTHENTICATIONFAILED" in broken.last_error or "failed" in broken.last_error.lower()
     assert Ticket.objects.count() == 1
@@ -172,3 +177,63 @@ def test_a_mailbox_being_polled_is_not_polled_twice(people, imap_mailbox):
     assert mailbox_poll(imap_mailbox).skipped
     assert Ticket.objects.count() == 0
     assert _unseen(imap_mailbox) == 1
+
+
+@pytest.fixture
+def silent_server():
+    """A server that accepts IMAP connections and never says a word (a hung mail host)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+
+    def hang_up() -> None:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+    yield listener.getsockname()[1], hang_up
+    if not stop.is_set():
+        hang_up()
+
+
+def test_a_hung_mail_server_delays_no_other_mailbox(people, imap_mailbox, silent_server):
+    port, hang_up = silent_server
+    hung = Mailbox(
+        address="sales@example.com",
+        imap_host="127.0.0.1",
+        imap_port=port,
+        imap_ssl=False,
+        username="sales",
+    )
+    hung.password = "secret"
+    hung.save()
+    imap_append(imap_mailbox, mail_build())
+
+    assert mailboxes_poll.call_local() == 2
+    running = mailboxes_polling()
+    assert mailboxes_poll_start([hung.pk, imap_mailbox.pk]) == {}  # both still running
+
+    running[imap_mailbox.pk].result(timeout=120)
+
+    # Support's mail is in while the sales server still has not said hello.
+    assert Ticket.objects.count() == 1
+    assert not running[hung.pk].done()
+    hang_up()
+    running[hung.pk].result(timeout=60)
+    hung.refresh_from_db()
+    assert hung.last_error and hung.polling_until is None
