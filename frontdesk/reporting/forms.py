@@ -163,6 +163,14 @@ class CsatAnswerForm(forms.Form):
         if not reasons:
             del self.fields["reason"]
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # The survey page shows errors above the form: name the field a problem is in.
+        for name in ("reason", "comment"):
+            for error in self.errors.get(name, []):
+                self.add_error(None, f"{self.fields[name].label} {error}")
+        return cleaned
+
 
 class NpsAnswerForm(forms.Form):
     score = forms.TypedChoiceField(

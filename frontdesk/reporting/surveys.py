@@ -273,8 +273,15 @@ def nps_sampled(contact_id: int, period: int, percent: int) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < percent
 
 
-def nps_invite_due(*, limit: int = 500) -> int:
-    """Ask contacts who had a request solved lately and were not asked this period."""
+def nps_invite_due(*, limit: int = 500, scan_pages: int = 50) -> int:
+    """Ask contacts who had a request solved within the interval and were not asked in it,
+    sampled deterministically per contact and period (``nps_sampled``).
+
+    Eligible contacts are read in pages of ids (keyset, ``limit * 4`` a page) until
+    ``limit`` are chosen: contacts the sample leaves out stay eligible, so reading only the
+    first page every day would keep meeting the same left-out contacts and ask almost
+    nobody new at a low sample rate.
+    """
     config = survey_settings_get()
     if not config.nps_enabled:
         return 0
@@ -285,19 +292,25 @@ def nps_invite_due(*, limit: int = 500) -> int:
         requester=OuterRef("pk"), solved_at__gte=now - interval, merged_into__isnull=True
     )
     asked = NpsSurvey.objects.filter(contact=OuterRef("pk"), created_at__gte=now - interval)
-    candidates = (
+    eligible = (
         User.objects.filter(role=Role.CUSTOMER, is_active=True)
         .filter(Exists(served))
         .exclude(Exists(asked))
         .order_by("pk")
-        .values_list("pk", "organization_id")[: limit * 4]
     )
-    chosen = [
-        NpsSurvey(contact_id=pk, organization_id=org, period=period, created_at=now)
-        for pk, org in candidates
-        if nps_sampled(pk, period, config.nps_sample_percent)
-    ][:limit]
-    NpsSurvey.objects.bulk_create(chosen, ignore_conflicts=True)
+    chosen: list[NpsSurvey] = []
+    after = 0
+    for _page in range(scan_pages):
+        page = list(eligible.filter(pk__gt=after).values_list("pk", "organization_id")[: limit * 4])
+        chosen += [
+            NpsSurvey(contact_id=pk, organization_id=org, period=period, created_at=now)
+            for pk, org in page
+            if nps_sampled(pk, period, config.nps_sample_percent)
+        ]
+        if len(chosen) >= limit or len(page) < limit * 4:
+            break
+        after = page[-1][0]
+    NpsSurvey.objects.bulk_create(chosen[:limit], ignore_conflicts=True)
     sent = 0
     for survey in NpsSurvey.objects.filter(period=period, sent_at__isnull=True).select_related(
         "contact"

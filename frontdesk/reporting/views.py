@@ -379,6 +379,7 @@ def csat_answer(request: HttpRequest, token: str) -> HttpResponse:
             "saved": saved,
             "autosubmit": autosubmit,
         },
+        status=400 if request.method == "POST" and not saved else 200,
     )
 
 

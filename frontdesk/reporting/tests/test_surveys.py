@@ -304,3 +304,105 @@ def test_the_portal_prompt_never_sends_dana_to_another_site(solved_ticket, peopl
         )
         assert response.status_code == 302
         assert "evil" not in response["Location"]
+
+
+def test_the_admins_reasons_are_the_ones_dana_can_pick(solved_ticket, client):
+    survey_settings_save(csat_reasons=["Slow answer", "Not fixed"])
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    url = reverse("reporting:csat_answer", args=[csat_token(survey)])
+    page = client.get(url).content.decode()
+    assert '<option value="Slow answer">' in page and '<option value="Not fixed">' in page
+    assert "It took too long" not in page  # the default list is gone
+    refused = client.post(url, {"rating": "0", "reason": "It took too long"})
+    assert refused.status_code == 400
+    assert "What was the main reason?" in refused.content.decode()
+    assert CsatSurvey.objects.get(pk=survey.pk).rating is None
+    client.post(url, {"rating": "0", "reason": "Not fixed"})
+    assert CsatSurvey.objects.get(pk=survey.pk).reason == "Not fixed"
+
+
+def test_a_bad_rating_reopens_the_ticket_through_a_rule(
+    solved_ticket, people, make_ticket, client, django_capture_on_commit_callbacks
+):
+    """The desk's rule "Bad rating: follow up" (Feedback received, rating not positive)
+    reopens the ticket with a note for the team; a good rating on another ticket does not."""
+    from frontdesk.automation.services import trigger_save
+    from frontdesk.tickets.models import Message, MessageKind
+
+    trigger_save(
+        trigger=None,
+        fields={
+            "name": "Bad rating: follow up",
+            "event": "feedback_received",
+            "conditions": {"all": [{"field": "feedback.positive", "op": "eq", "value": False}]},
+            "actions": [
+                {"type": "set", "field": "status", "value": "open"},
+                {"type": "note", "body": "Unhappy customer: please call back."},
+            ],
+            "active": True,
+            "position": 0,
+        },
+    )
+    happy = make_ticket(subject="Mouse", requester=people["erik"])
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(
+            ticket=happy,
+            actor=people["alice"],
+            changes={"status": Status.objects.get(slug="solved")},
+        )
+    for ticket, rating in ((solved_ticket, "0"), (happy, "1")):
+        survey = CsatSurvey.objects.get(ticket=ticket)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("reporting:csat_answer", args=[csat_token(survey)]), {"rating": rating}
+            )
+    solved_ticket.refresh_from_db()
+    happy.refresh_from_db()
+    assert solved_ticket.status.slug == "open"
+    assert Message.objects.filter(
+        ticket=solved_ticket, kind=MessageKind.NOTE, body_text__contains="please call back"
+    ).exists()
+    assert happy.status.slug == "solved"
+
+
+def test_nps_asks_again_after_the_interval_if_served_within_it(
+    solved_ticket, people, make_ticket, django_capture_on_commit_callbacks
+):
+    survey_settings_save(nps_enabled=True, nps_interval_days=90, nps_sample_percent=100)
+    start = clock.now()
+    assert nps_invite_due() == 1
+    with time_machine.travel(start + timedelta(days=89), tick=False):
+        assert nps_invite_due() == 0  # asked 89 days ago
+    with time_machine.travel(start + timedelta(days=91), tick=False):
+        assert nps_invite_due() == 0  # her last solved request is 91 days old
+        ticket = make_ticket(subject="Toner")
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_update(
+                ticket=ticket,
+                actor=people["alice"],
+                changes={"status": Status.objects.get(slug="solved")},
+            )
+        assert nps_invite_due() == 1
+    assert NpsSurvey.objects.filter(contact=people["dana"]).count() == 2
+
+
+def test_nps_asks_the_sampled_share_and_gets_past_those_left_out(people, make_ticket):
+    """Twenty served customers, a 30 % sample: exactly the sampled ones are asked, even
+    when each run may ask only one (the left-out ones do not block the queue)."""
+    from frontdesk.core.testing.factories import UserFactory
+    from frontdesk.reporting.surveys import nps_sampled
+
+    solved = Status.objects.get(slug="solved")
+    customers = [UserFactory(email=f"customer{i}@example.net") for i in range(20)]
+    for customer in customers:
+        ticket = make_ticket(requester=customer, subject="Access")
+        ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
+    survey_settings_save(nps_enabled=True, nps_interval_days=90, nps_sample_percent=30)
+    period = int(clock.now().timestamp() // (90 * 86400))
+    expected = {c.pk for c in customers if nps_sampled(c.pk, period, 30)}
+    assert 0 < len(expected) < 20
+    for _run in range(len(expected)):
+        assert nps_invite_due(limit=1) == 1
+    assert nps_invite_due(limit=1) == 0
+    asked = set(NpsSurvey.objects.values_list("contact_id", flat=True))
+    assert asked == expected
