@@ -13,10 +13,15 @@ class AiConfig(AppConfig):
         handlers.register()
         desk.register_all()
         health.register()
-        # Help-center search ranks by the fusion once the knowledge app offers the hook
-        # (docs/ai.md, "Hybrid retrieval"); until then it stays lexical.
+        # Every help-center search (portal search, request suggestions, the composer's
+        # picker) ranks by the fusion; in lexical mode the ranker hands the hits back as
+        # they are.
         from frontdesk.ai.hybrid import fuse_hits
-        from frontdesk.knowledge import search as kb_search
+        from frontdesk.ai.triage import triage_pre_route
+        from frontdesk.automation.routing import pre_route_register
+        from frontdesk.knowledge.search import ranker_register
 
-        if hasattr(kb_search, "ranker_register"):
-            kb_search.ranker_register(fuse_hits)
+        ranker_register(fuse_hits)
+        # Triage runs before routing: an auto-applied team, type or priority is what the
+        # routing and the "ticket created" rules see.
+        pre_route_register(triage_pre_route)

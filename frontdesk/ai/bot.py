@@ -69,16 +69,19 @@ def threshold() -> float:
 
 
 def _lexical(user: User | None, question: str, language: str) -> list:  # type: ignore[type-arg]
-    from frontdesk.knowledge.search import kb_search
+    """The word-index ranking alone: the bot fuses meaning itself (paused, the search's
+    registered ranker would embed the question a second time)."""
+    from frontdesk.knowledge.search import kb_search, rankers_paused
 
-    return kb_search(
-        user,
-        question,
-        kinds=["article"],
-        reader_language=language or "en",
-        limit=10,
-        record_failure=False,
-    ).hits
+    with rankers_paused():
+        return kb_search(
+            user,
+            question,
+            kinds=["article"],
+            reader_language=language or "en",
+            limit=10,
+            record_failure=False,
+        ).hits
 
 
 def bot_answer(

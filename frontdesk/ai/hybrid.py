@@ -1,12 +1,15 @@
 """Hybrid retrieval for the help center: the lexical ranking fused with semantic similarity.
 
-The lexical side is ``knowledge.search.kb_search`` (FTS5 / tsvector, already filtered to what
-the reader may see). The semantic side scores every article (its whole text and its best
-section) and forum thread against the question; candidates are resolved through the same
-per-kind resolvers the help-center search uses, so an article the reader may not see never
-comes back. The score is the similarity plus a small bonus by lexical rank. The semantic
-side applies only to text in a language the model covers (English for all-MiniLM); other
-languages get the lexical ranking unchanged.
+``fuse_hits`` is registered as the help-center search's ranker (``knowledge.search.
+ranker_register``, in ``AiConfig.ready``), so every ``kb_search`` fuses: the portal's search,
+the suggestions shown while a customer writes a request, the composer's article picker. The
+lexical side is the search's own ranking (FTS5 / tsvector, already filtered to what the
+reader may see). The semantic side scores every article (its whole text and its best
+section) and forum thread against the question; the ones it adds are resolved through
+``kind_resolve`` (each kind's own visibility rules, and the search checks them again), so an
+article the reader may not see never comes back. The score is the similarity plus a small
+bonus by lexical rank. The semantic side applies only to text in a language the model
+covers (English for all-MiniLM); other languages get the lexical ranking unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 # tried first and lost to this whenever few documents matched (rank ignores how close).
 LEXICAL_WEIGHT = 0.1
 SEMANTIC_WINDOW = 40
+# A document no word of the query matched joins the results only this similar to it: a
+# search (or a suggestion while typing) must not list the whole help center.
+SEMANTIC_FLOOR = 0.3
 
 
 @dataclass
@@ -68,11 +74,10 @@ def semantic_scores(
 
 
 def _resolve(user: User | None, kind: str, ids: list[int], category: str) -> dict[int, Hit]:
-    """The help-center search's own resolver for a kind: what this reader may read."""
-    from frontdesk.knowledge import search as kb
+    """What this reader may read of ``ids``: the help-center search's own resolver."""
+    from frontdesk.knowledge.search import kind_resolve
 
-    registered = kb._kinds.get(kind)  # the same visibility rules as lexical results
-    return registered.resolve(user, ids, category) if registered else {}
+    return kind_resolve(user, kind, ids, category)
 
 
 def fuse(
@@ -111,7 +116,7 @@ def fuse_hits(
     known = {(h.kind, h.object_id): h for h in hits}
     missing: dict[str, list[int]] = {}
     for s in semantic:
-        if (s.kind, s.object_id) not in known:
+        if (s.kind, s.object_id) not in known and s.similarity >= SEMANTIC_FLOOR:
             missing.setdefault(s.kind, []).append(s.object_id)
     for kind, ids in missing.items():
         for object_id, hit in _resolve(user, kind, ids, category).items():
@@ -144,30 +149,17 @@ def hybrid_search(
     reader_language: str = "en",
     limit: int = 8,
 ) -> list[Hit]:
-    """Help-center search ranked by the fusion (the lexical search, then ``fuse_hits``)."""
-    from frontdesk.knowledge.markdown import query_terms, snippet
+    """Help-center search ranked by the fusion: ``kb_search`` once, whose registered ranker
+    (``fuse_hits``) fuses; nothing is fused twice, and nothing fuses inside
+    ``rankers_paused()``."""
     from frontdesk.knowledge.search import kb_search
 
-    lexical = kb_search(
+    return kb_search(
         user,
         query,
-        kinds=kinds,
-        category=category,
-        reader_language=reader_language,
-        limit=limit * 2,
-        record_failure=False,
-    ).hits
-    hits = fuse_hits(
-        user,
-        query,
-        lexical,
         kinds=kinds,
         category=category,
         reader_language=reader_language,
         limit=limit,
-    )
-    terms = query_terms(query)
-    for hit in hits:
-        if not hit.snippet:
-            hit.snippet = snippet(hit.text, terms)
-    return hits
+        record_failure=False,
+    ).hits

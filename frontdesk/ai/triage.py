@@ -305,6 +305,17 @@ def triage_apply(ticket_id: int) -> list[TriageSuggestion]:
     return made
 
 
+def triage_pre_route(ticket_id: int) -> None:
+    """The automation engine's pre-route hook (registered in ``AiConfig.ready``): a new
+    ticket is embedded (stored, so the later job and similar tickets reuse it) and triaged
+    before its "created" rules and routing read its team, type and priority."""
+    if embeddings.backend() is not None:
+        from frontdesk.ai.indexing import tickets_embed
+
+        tickets_embed([ticket_id])
+    triage_apply(ticket_id)
+
+
 def suggestion_apply(*, suggestion: TriageSuggestion, actor: User) -> None:
     """An agent's one click: apply a suggestion through the ticket services."""
     from django.core.exceptions import ValidationError

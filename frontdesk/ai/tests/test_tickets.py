@@ -150,3 +150,32 @@ def test_fast_growing_cluster_alerts_supervisors_and_links_in_one_click(
     parent = min(tickets, key=lambda t: t.pk)
     assert TicketLink.objects.filter(source=parent, kind="parent").count() == 2
     assert ClusterAlert.objects.get().parent == parent
+
+
+def test_triage_runs_before_routing_so_an_l2_ticket_goes_to_an_l2_agent(
+    history, make_ticket, people
+):
+    from frontdesk.automation.models import RoutingMode
+    from frontdesk.automation.services import team_routing_save, trigger_save
+
+    team_routing_save(team=people["l2"], mode=RoutingMode.ROUND_ROBIN, reassign_unavailable=False)
+    trigger_save(
+        trigger=None,
+        fields={
+            "name": "New L2 tickets are hardware",
+            "event": "created",
+            "conditions": {"all": [{"field": "ticket.team", "op": "eq", "value": "L2"}]},
+            "actions": [{"type": "add_tag", "tag": "hardware"}],
+            "active": True,
+            "position": 0,
+        },
+    )
+    ai_settings_save(changes={"triage_auto": {"team": True}, "triage_targets": {"team": 0.8}})
+    triage_train()
+    ticket = make_ticket(subject="printer jammed again", body="The printer jammed.", team=None)
+    assert ticket.team == people["l2"]
+    assert TriageSuggestion.objects.get(ticket=ticket, field="team").applied_at is not None
+    # Routing saw the team triage set: Carol, L2's agent, has it; and so did the rules
+    # for new tickets, which run before routing too.
+    assert ticket.assignee == people["carol"]
+    assert list(ticket.tags.values_list("name", flat=True)) == ["hardware"]
