@@ -102,11 +102,16 @@ class TimeRule(models.Model):
 
 
 class TimeRuleFired(models.Model):
-    """A time rule fired for a ticket in the window that began at ``window_start``."""
+    """A time rule looked at a ticket in the window that began at ``window_start``.
+
+    ``matched``: it fired (never again in this window). Otherwise its conditions did not
+    hold at ``created_at``; the ticket is looked at again only once it changes after that.
+    """
 
     rule = models.ForeignKey(TimeRule, on_delete=models.CASCADE, related_name="+")
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
     window_start = models.DateTimeField()
+    matched = models.BooleanField(default=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from frontdesk.automation.actions import ActionContext, actions_run
 from frontdesk.automation.conditions import condition_compile
@@ -67,8 +67,12 @@ def candidates_query(rule: TimeRule, now: datetime):  # type: ignore[no-untyped-
         query = query.filter(status_category=rule.status_category)
     else:
         query = query.filter(status_category__in=list(OPEN_CATEGORIES))
+    # Looked at already: fired in this window, or did not match and has not changed since.
     seen = TimeRuleFired.objects.filter(
-        rule_id=rule.pk, ticket_id=OuterRef("pk"), window_start=OuterRef(since)
+        Q(matched=True) | Q(created_at__gte=OuterRef("updated_at")),
+        rule_id=rule.pk,
+        ticket_id=OuterRef("pk"),
+        window_start=OuterRef(since),
     )
     return query.filter(merged_into__isnull=True).exclude(Exists(seen))
 
@@ -130,14 +134,19 @@ def _rule_candidates(
         if check(facts, ticket_calendar(ticket)):
             matching.append(ticket.pk)
     matched = set(matching)
-    # Candidates that do not match are marked too: the rule has looked at this window.
+    # Candidates that do not match are marked too, with when they were looked at: the rule
+    # reads them again only after the ticket changes (a tag added, a field set).
     TimeRuleFired.objects.bulk_create(
         [
-            TimeRuleFired(rule=rule, ticket_id=pk, window_start=windows[pk], created_at=now)
+            TimeRuleFired(
+                rule=rule, ticket_id=pk, window_start=windows[pk], matched=False, created_at=now
+            )
             for pk in windows
             if pk not in matched
         ],
-        ignore_conflicts=True,
+        update_conflicts=True,
+        unique_fields=["rule", "ticket", "window_start"],
+        update_fields=["created_at"],
     )
     return sorted(matching), windows
 
@@ -146,10 +155,15 @@ def _fire(rule: TimeRule, ticket_id: int, window: datetime, now: datetime, actor
     key = f"time:{rule.pk}:{ticket_id}:{window.isoformat()}"
     try:
         with transaction.atomic():
-            # The claim: a second pass (another host) fails here and skips the ticket.
-            TimeRuleFired.objects.create(
-                rule=rule, ticket_id=ticket_id, window_start=window, created_at=now
-            )
+            # The claim: a second pass (another host) fails here and skips the ticket. A
+            # ticket that did not match earlier in the window turns its mark into the claim.
+            claimed = TimeRuleFired.objects.filter(
+                rule=rule, ticket_id=ticket_id, window_start=window, matched=False
+            ).update(matched=True, created_at=now)
+            if not claimed:
+                TimeRuleFired.objects.create(
+                    rule=rule, ticket_id=ticket_id, window_start=window, created_at=now
+                )
             ticket = Ticket.objects.select_related(*TICKET_RELATED).get(pk=ticket_id)
             ctx = ActionContext(ticket=ticket, actor=actor, rule_name=rule.name, key=key)
             actions = actions_run(rule.actions, ctx)

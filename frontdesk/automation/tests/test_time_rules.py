@@ -135,3 +135,37 @@ def test_an_inactive_rule_does_nothing(people, make_ticket):
     make_ticket()
     with time_machine.travel(clock.now() + timedelta(days=2), tick=False):
         assert time_rules_run().rules == 0
+
+
+def test_a_ticket_that_starts_matching_later_in_the_window_fires_then_once(
+    people, make_ticket, settle
+):
+    time_rule(
+        "Pending VIPs get a call",
+        "pending",
+        "last_agent_reply_at",
+        48,
+        [{"type": "note", "body": "Call the customer"}],
+        conditions={"all": [{"field": "ticket.tags", "op": "contains", "value": "vip"}]},
+    )
+    ticket = make_ticket()
+    pending = Status.objects.filter(category="pending").first()
+    message_add(ticket=ticket, author=people["alice"], body_text="Which model?", status=pending)
+    settle()
+    start = clock.now()
+    with time_machine.travel(start + timedelta(days=3), tick=False):
+        assert time_rules_run().fired == 0  # not a VIP: looked at, not acted on
+    with time_machine.travel(start + timedelta(days=3, hours=5), tick=False):
+        # Still pending since the same reply (same window): Bob marks the customer VIP.
+        ticket_update(ticket=ticket, actor=people["bob"], changes={"tags": ["vip"]})
+        settle()
+    with time_machine.travel(start + timedelta(days=3, hours=6), tick=False):
+        assert time_rules_run().fired == 1
+        settle()
+        assert time_rules_run().fired == 0
+    with time_machine.travel(start + timedelta(days=4), tick=False):
+        ticket_update(ticket=ticket, actor=people["bob"], changes={"urgency": "high"})
+        settle()
+        assert time_rules_run().fired == 0  # fired once in this window, whatever changes
+    notes = ticket.messages.filter(kind="note", body_text="Call the customer")
+    assert notes.count() == 1
