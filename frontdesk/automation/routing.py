@@ -241,6 +241,29 @@ def agent_unavailable_reroute(*, user_id: int, actor: User) -> int:
     return len(ids)
 
 
+def absent_agents_reroute() -> int:
+    """Hourly: agents whose out-of-office dates have begun hand their waiting tickets back
+    to the teams that ask for it. Why here: dates set in advance change nothing when they
+    are saved; the day they begin, nobody saves anything."""
+    from frontdesk.automation.services import automation_user
+
+    today = clock.now().date()
+    away_today = (
+        Q(away_from__lte=today, away_until__gte=today)
+        | Q(away_from__lte=today, away_until__isnull=True)
+        | Q(away_from__isnull=True, away_until__gte=today)
+    )
+    user_ids = list(
+        AgentProfile.objects.filter(away_today, availability=Availability.ONLINE).values_list(
+            "user_id", flat=True
+        )
+    )
+    if not user_ids:
+        return 0
+    actor = automation_user()
+    return sum(agent_unavailable_reroute(user_id=user_id, actor=actor) for user_id in user_ids)
+
+
 def waiting_tickets_route(*, limit: int = 500) -> int:
     """Tickets still unassigned in routed teams (everyone was full or away): try again."""
     from frontdesk.automation.services import automation_user

@@ -14,10 +14,13 @@ log = logging.getLogger(__name__)
 @lock_task("automation-time-rules")
 def time_rules_task() -> dict[str, int]:
     """Hourly: time rules, then tickets still waiting for an agent in routed teams."""
-    from frontdesk.automation.routing import waiting_tickets_route
+    from frontdesk.automation.routing import absent_agents_reroute, waiting_tickets_route
     from frontdesk.automation.timerules import time_rules_run
 
     result = time_rules_run()
+    # Out-of-office periods that began since the last hour first, so their tickets are
+    # among the waiting ones routed next.
+    absent_agents_reroute()
     routed = waiting_tickets_route()
     log.info(
         "time rules: %s candidates, %s fired; %s routed", result.candidates, result.fired, routed

@@ -7,11 +7,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, connections
 
 from frontdesk.automation.models import AgentProfile, RoutingMode, TeamRouting
 from frontdesk.automation.routing import ticket_route
 from frontdesk.automation.services import agent_profile_save, automation_user, team_routing_save
+from frontdesk.automation.tasks import time_rules_task
 from frontdesk.automation.tests.conftest import commits_run
 from frontdesk.core import clock
 from frontdesk.tickets.models import Priority, Ticket
@@ -188,3 +190,21 @@ def test_routing_goes_on_when_every_hook_fails(people, make_ticket, pre_route_ho
 
     pre_route_hooks(failing)
     assert assignees([make_ticket()]) == ["Alice"]
+
+
+def test_out_of_office_dates_set_in_advance_hand_tickets_back_the_day_they_begin(
+    people, make_ticket, settle
+):
+    team_routing_save(team=people["l1"], mode=RoutingMode.ROUND_ROBIN, reassign_unavailable=True)
+    tickets = [make_ticket(subject=f"Request {i}") for i in range(4)]
+    assert Counter(assignees(tickets)) == {"Alice": 2, "Bob": 2}
+    tomorrow = clock.now().date() + timedelta(days=1)
+    agent_profile_save(
+        user=people["alice"], away_from=tomorrow, away_until=tomorrow, dates_given=True
+    )
+    settle()
+    assert Counter(assignees(tickets)) == {"Alice": 2, "Bob": 2}  # still here today
+    with time_machine.travel(clock.now() + timedelta(days=1), tick=False):
+        time_rules_task.call_local()
+        settle()
+        assert assignees(tickets) == ["Bob"] * 4
