@@ -207,6 +207,27 @@ def peer_run(dovecot, raws: list[bytes]) -> dict:  # type: ignore[no-untyped-def
     return json.loads(lines[-1])
 
 
+class QueryLog:
+    """Records the SQL of every query on ``connection`` while entered."""
+
+    def __init__(self, connection) -> None:  # type: ignore[no-untyped-def]
+        self.connection = connection
+        self.captured: list[dict] = []
+        self._context = None
+
+    def _wrapper(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.captured.append({"sql": sql})
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> QueryLog:
+        self._context = self.connection.execute_wrapper(self._wrapper)
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._context.__exit__(*exc)
+
+
 def query_report(captured: list[dict], mails: int) -> None:
     """Queries per mail, grouped by shape (literals replaced), most frequent first."""
     import re
@@ -295,10 +316,12 @@ def main() -> None:
             import cProfile
 
             from django.db import connection
-            from django.test.utils import CaptureQueriesContext
 
-            profiler = cProfile.Profile()
-            queries = CaptureQueriesContext(connection)
+            # CPU time, not wall time: on a shared machine the wall clock mostly measures
+            # the neighbours.
+            profiler = cProfile.Profile(time.process_time)
+            # Every query, not only the last 9,000 (CaptureQueriesContext keeps no more).
+            queries = QueryLog(connection)
             queries.__enter__()
             profiler.enable()
         started = time.perf_counter()
@@ -317,7 +340,7 @@ def main() -> None:
             profiler.disable()
             queries.__exit__(None, None, None)
             profiler.dump_stats(args.profile)
-            query_report(queries.captured_queries, fetched)
+            query_report(queries.captured, fetched)
         stored = InboundMail.objects.count() - before
         states = {
             s: InboundMail.objects.filter(mailbox=box, state=s).count() for s in InboundState.values

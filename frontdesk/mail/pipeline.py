@@ -20,14 +20,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext as _
 
@@ -365,10 +365,7 @@ def inbound_process_batch(inbound_ids: list[int]) -> int:
                     row.error = str(exc)
                 if row.ticket_message is not None:
                     batch.known[row.message_id] = row.ticket_message.ticket_id
-            InboundMail.objects.bulk_update(
-                rows,
-                ["state", "reason", "sender", "subject", "ticket_message", "processed_at", "error"],
-            )
+            _outcomes_save(rows, now)
             _fault("delivered")
             return len(rows)
     except Exception:
@@ -377,6 +374,40 @@ def inbound_process_batch(inbound_ids: list[int]) -> int:
         for inbound_id in inbound_ids:
             done += int(inbound_process(inbound_id) is not None)
         return done
+
+
+_OUTCOME_FIELDS = ("state", "reason", "sender", "subject", "ticket_message", "error")
+
+
+def _outcomes_save(rows: list[InboundMail], now: datetime) -> None:
+    """What became of each mail of a batch, in one ``UPDATE ... FROM (VALUES ...)``.
+
+    Django's ``bulk_update`` writes a ``CASE WHEN id = ...`` per field and row, and building
+    it took a fifth of a batch's CPU time (profiled with bench/mail_bench.py --profile).
+    Both databases name the columns of a VALUES list column1, column2, ...
+    """
+    if not rows:
+        return
+    meta = InboundMail._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = [meta.get_field(name).column for name in _OUTCOME_FIELDS]
+    assignments = ", ".join(
+        f"{quote(column)} = v.column{i}" for i, column in enumerate(columns, start=2)
+    )
+    # The ids need their type: a VALUES column of NULLs would otherwise be text on PostgreSQL.
+    row_sql = "(CAST(%s AS bigint), %s, %s, %s, %s, CAST(%s AS bigint), %s)"
+    params: list[object] = [meta.get_field("processed_at").get_db_prep_value(now, connection)]
+    for row in rows:
+        params += [row.pk, row.state, row.reason, row.sender, row.subject]
+        params += [row.ticket_message_id, row.error]
+    # Only quoted column names and placeholders are formatted in; every value is a parameter.
+    processed_at = quote(meta.get_field("processed_at").column)
+    values = ", ".join([row_sql] * len(rows))
+    sql = f"UPDATE {table} SET {assignments}, {processed_at} = %s FROM (VALUES {values}) AS v "  # noqa: S608
+    sql += f"WHERE {table}.{quote(meta.pk.column)} = v.column1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _headline(inbound_id: int) -> dict[str, str]:
