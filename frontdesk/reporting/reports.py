@@ -42,6 +42,7 @@ RANGES = {
 }
 UNIT_SUFFIX = {"seconds": gettext_lazy("hours"), "percent": "%"}
 MAX_RANGE_DAYS = 3 * 366
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,27 @@ def spec_parse(data: Mapping[str, Any]) -> ReportSpec:
         errors["chart"] = [_("Choose a chart type.")]
     start = end = None
     days = None
-    if data.get("start") and data.get("end"):
+    if data.get("start") or data.get("end"):
+        # One end given (the filter form sends as soon as one date is picked): "from" runs
+        # to today, "to" reaches back over the chosen range.
         try:
-            start = date.fromisoformat(str(data["start"]))
-            end = date.fromisoformat(str(data["end"]))
+            end = date.fromisoformat(str(data["end"])) if data.get("end") else today()
         except ValueError:
+            errors["end"] = [_("Enter dates as YYYY-MM-DD.")]
+        try:
+            span = (_int_or_none(data.get("days")) or 30) - 1
+            start = (
+                date.fromisoformat(str(data["start"]))
+                if data.get("start")
+                else (end or today()) - timedelta(days=max(span, 0))
+            )
+        except (ValueError, OverflowError):
             errors["start"] = [_("Enter dates as YYYY-MM-DD.")]
+        for name, day in (("start", start), ("end", end)):
+            if day is not None and not EARLIEST <= day <= LATEST:
+                errors[name] = [_("Enter a date between 1970 and 2999.")]
+        if start is None or end is None or errors.keys() & {"start", "end"}:
+            start = end = None
         else:
             if end < start:
                 start, end = end, start

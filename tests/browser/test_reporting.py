@@ -7,6 +7,7 @@ import os
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from frontdesk.core import clock
 from frontdesk.core.testing.factories import PASSWORD
@@ -71,6 +72,7 @@ def _picture(page, tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_supervisor_dashboard_draws_and_filters(page, live_server, people, make_ticket, tmp_path):
     _desk_history(people, make_ticket)
     login(page, "supervisor@example.com", PASSWORD)
+    page.clock.install()  # the live counters' 30-second timer runs when the test says
     page.goto("/reports/?days=7")
     everything = _total(page, "chart-volume")
     assert everything == 12 + 8  # created + solved
@@ -88,3 +90,11 @@ def test_supervisor_dashboard_draws_and_filters(page, live_server, people, make_
     email_only = _total(page, "chart-volume")
     assert email_only == 4 + 4  # 4 email tickets created, all 4 solved
     assert email_only < everything
+    # A new email request arrives: the counters update without reloading the page.
+    assert page.locator("[data-counter=open]").inner_text() == "0"
+    created_today = int(page.locator("[data-counter=created]").inner_text())
+    make_ticket(subject="Out of paper", channel=Channel.EMAIL)
+    page.clock.run_for(31_000)
+    expect(page.locator("[data-counter=open]")).to_have_text("1")
+    expect(page.locator("[data-counter=created]")).to_have_text(str(created_today + 1))
+    assert "channel=email" in page.url  # still the same page

@@ -404,3 +404,26 @@ def test_a_long_table_pdf_runs_over_pages_and_quotes_its_text():
     text = _pdf_text(content)
     assert text.count("Tags (a) \\\\ b") == 3  # the title on every page, backslash escaped
     assert "tag-119" in text and "3 / 3" in text
+
+
+def test_picking_only_a_from_date_shows_from_then_to_today(desk_week, after_week, people, client):
+    """The filter form sends as soon as one date is picked: From Wednesday means Wednesday
+    to today (Friday); To Tuesday alone means the seven days up to Tuesday."""
+    client.force_login(people["sam"])
+    page = client.get(reverse("reporting:dashboard"), {"start": "2026-03-04", "days": "30"})
+    assert _chart(page, "data-volume")["labels"] == ["2026-03-04", "2026-03-05", "2026-03-06"]
+    page = client.get(reverse("reporting:dashboard"), {"end": "2026-03-03", "days": "7"})
+    volume = _chart(page, "data-volume")
+    assert volume["labels"][0] == "2026-02-25" and volume["labels"][-1] == "2026-03-03"
+    assert volume["datasets"][0]["data"][-2:] == [4, 1]
+
+
+def test_an_impossible_date_is_named_not_a_crash(people, client):
+    client.force_login(people["sam"])
+    for bad in ({"end": "0001-01-02"}, {"start": "9999-12-31"}, {"start": "2026-02-30"}):
+        response = client.get(
+            reverse("reporting:export", args=["csv"]), {"measure": "created", **bad}
+        )
+        assert response.status_code == 400, bad
+        assert b"date" in response.content
+        assert client.get(reverse("reporting:dashboard"), bad).status_code == 200
