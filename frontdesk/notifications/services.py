@@ -220,6 +220,8 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
         query = query.filter(pk__in=list(ids))
     count = query.update(read_at=clock.now())
     if count:
+        # Now for this request's own next read, and after the commit for everyone's.
+        unread_changed(user.pk)
         transaction.on_commit(lambda: _push(user.pk))
     return count
 
@@ -227,6 +229,7 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 def notification_mark_unread(*, user: User, notification_id: int) -> int:
     count = Notification.objects.filter(user=user, pk=notification_id).update(read_at=None)
     if count:
+        unread_changed(user.pk)
         transaction.on_commit(lambda: _push(user.pk))
     return count
 
