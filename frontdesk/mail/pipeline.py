@@ -51,7 +51,7 @@ from frontdesk.mail.tokens import address_base
 from frontdesk.tickets.attachments import IncomingFile, attachment_check
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import Channel, Message, MessageKind, Ticket
-from frontdesk.tickets.services import message_receive
+from frontdesk.tickets.services import message_receive, ticket_update
 
 log = logging.getLogger(__name__)
 
@@ -574,6 +574,8 @@ def _deliver(
             metadata=metadata,
         )
     message = message_receive(inbound=inbound_message)
+    if thread.ticket is not None and parsed.cc and not held:
+        _ccs_keep(thread.ticket, parsed, author, batch)
     if authenticated:
         # Mail our MTA verified came from this address: it works again. (Unverified mail
         # proves nothing: a forged From must not turn acknowledgements back on.)
@@ -621,6 +623,24 @@ def _cc_users(parsed: ParsedMail, author: User, batch: _Batch | None = None) -> 
             continue
         users.append(_sender_user(address, name, batch))
     return users
+
+
+def _ccs_keep(ticket: Ticket, parsed: ParsedMail, author: User, batch: _Batch | None) -> None:
+    """A customer who copies a colleague on a reply keeps the colleague on the thread: our
+    next replies go to them too. Only people are added (no agents, none of our addresses,
+    at most MAX_CC_USERS on the ticket); nobody is removed by leaving them off a reply."""
+    wanted = [
+        u
+        for u in _cc_users(parsed, author, batch)
+        if u.pk != ticket.requester_id and not u.is_agent
+    ]
+    if not wanted:
+        return
+    current = list(ticket.cc.all())
+    known = {u.pk for u in current}
+    added = [u for u in wanted if u.pk not in known][: max(MAX_CC_USERS - len(current), 0)]
+    if added:
+        ticket_update(ticket=ticket, actor=None, changes={"cc": [*current, *added]})
 
 
 def _files_checked(parsed: ParsedMail) -> tuple[list[IncomingFile], list[dict[str, str]]]:

@@ -172,3 +172,41 @@ def test_agent_mail_on_a_ticket_is_a_held_note_never_sent_to_the_customer(
     assert message.kind == MessageKind.NOTE
     assert message.metadata["held"] is True
     assert django_mail.outbox == []
+
+
+def test_a_colleague_copied_on_a_reply_stays_on_the_thread(
+    people, deliver, django_capture_on_commit_callbacks
+):
+    from frontdesk.tickets.services import message_add
+
+    first = deliver()
+    ticket = first.ticket_message.ticket
+
+    deliver(
+        subject="Re: Printer is on fire",
+        body="Adding Dan, he sits next to it.",
+        cc="Dan Acme <dan@acme.example>, Alice Agent <alice@example.com>",
+        headers={"In-Reply-To": f"<{first.message_id}>"},
+    )
+    django_mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        message_add(ticket=ticket, author=people["alice"], body_text="We are on it.")
+
+    assert [u.email for u in ticket.cc.all()] == ["dan@acme.example"]
+    assert [(m.to, m.cc) for m in django_mail.outbox] == [
+        (["dana@example.com"], ["dan@acme.example"])
+    ]
+
+
+def test_an_outsiders_copies_join_no_ticket(people, deliver):
+    first = deliver()
+
+    outsider = deliver(
+        sender="Erik Lind <erik@example.org>",
+        subject="Re: Printer is on fire",
+        cc="Mallory <mallory@evil.example>",
+        headers={"In-Reply-To": f"<{first.message_id}>"},
+    )
+
+    assert outsider.ticket_message.ticket != first.ticket_message.ticket
+    assert list(first.ticket_message.ticket.cc.all()) == []
