@@ -23,6 +23,23 @@ COMMENTS = [
     ("", ""),
     ("Clear instructions, worked right away.", ""),
 ]
+# Comments with a bad rating say what went wrong.
+BAD_COMMENTS = [
+    ("It took three days to get an answer.", "It took too long"),
+    ("The workaround did not fix it for everyone.", "My problem was not solved"),
+    ("", ""),
+]
+
+
+def _sla_for_solved(tickets: Any) -> None:
+    """SLA records of the solved demo tickets (the SLA demo clocks only the open ones), so
+    the dashboard's compliance chart has its resolution target too."""
+    try:
+        from frontdesk.sla.services import sla_recompute
+    except ImportError:  # pragma: no cover - the SLA app is part of the product
+        return
+    for pk in tickets.values_list("pk", flat=True):
+        sla_recompute(ticket_id=pk)
 
 
 def after_tickets(context: dict[str, Any]) -> None:
@@ -40,6 +57,8 @@ def after_tickets(context: dict[str, Any]) -> None:
             continue
         comment, reason = COMMENTS[pick % len(COMMENTS)]
         rating = 0 if reason or pick % 7 == 0 else 1
+        if rating == 0 and not reason:
+            comment, reason = BAD_COMMENTS[pick % len(BAD_COMMENTS)]
         csat_answer(survey=survey, rating=rating, reason=reason, comment=comment)
         when = (ticket.solved_at or now) + timedelta(hours=1 + pick % 20)
         CsatSurvey.objects.filter(pk=survey.pk).update(
@@ -64,6 +83,7 @@ def after_tickets(context: dict[str, Any]) -> None:
             name="Tickets per week and channel",
             shared=True,
         )
+    _sla_for_solved(solved)
     today = context["now"].date()
     rollup_days(start=today - timedelta(days=60), end=today - timedelta(days=1))
     context["stdout"].write(f"Reporting: {rated} ratings, {len(contacts)} contacts for NPS.")

@@ -107,6 +107,11 @@ def _dashboard_data(filters: Filters, scope: Scope) -> dict[str, Any]:
             "value": _collapsed(figures["csat_trend"], (), filters, scope).total,
         },
     ]
+    if set(filters.dims) <= MEASURES["nps"].dims:
+        # NPS is about a contact's whole relationship, not one team's or channel's tickets:
+        # shown for the whole desk or one organization only.
+        nps = measure_compute("nps", filters=filters, scope=scope).total
+        kpis.append({"measure": MEASURES["nps"], "value": nps})
     if sla is not None:
         # The per-target rows' parts add up to the overall compliance (no second query).
         met, total = (sum(r.parts.get(k) or 0 for r in sla.rows) for k in ("met", "n"))

@@ -427,3 +427,27 @@ def test_an_impossible_date_is_named_not_a_crash(people, client):
         assert response.status_code == 400, bad
         assert b"date" in response.content
         assert client.get(reverse("reporting:dashboard"), bad).status_code == 200
+
+
+def test_the_desk_dashboard_shows_nps_but_not_for_one_team(desk_week, after_week, people, client):
+    """Dana (Acme) answers 10, Erik (Globex) 3: (1 promoter - 1 detractor) / 2 = 0; Acme
+    alone +100. NPS is not a team's figure, so a team's dashboard leaves it out."""
+    from frontdesk.reporting.models import NpsSurvey
+    from frontdesk.reporting.surveys import nps_answer
+
+    for contact, score in ((people["dana"], 10), (people["erik"], 3)):
+        survey = NpsSurvey.objects.create(
+            contact=contact,
+            organization_id=contact.organization_id,
+            period=1,
+            created_at=datetime(2026, 3, 5, 9, tzinfo=UTC),
+        )
+        nps_answer(survey=survey, score=score)
+    client.force_login(people["sam"])
+    week = {"start": "2026-03-02", "end": "2026-03-06"}
+    html = client.get(reverse("reporting:dashboard"), week).content.decode()
+    assert 'Net Promoter Score</span><span class="kpi-value">+0<' in html
+    acme = client.get(reverse("reporting:dashboard"), {**week, "organization": people["acme"].pk})
+    assert 'Net Promoter Score</span><span class="kpi-value">+100<' in acme.content.decode()
+    l1 = client.get(reverse("reporting:dashboard"), {**week, "team": people["l1"].pk})
+    assert "Net Promoter Score" not in l1.content.decode()
