@@ -42,6 +42,10 @@ TOPIC_THREAD_CHANGED = "community.thread_changed"
 MAX_BODY = 50_000
 
 
+class PostingTooFast(ValidationError):  # noqa: N818 - reads as what happened
+    """The author reached the hourly posting limit (pages show it; the API answers 429)."""
+
+
 def _hold_first_posts() -> bool:
     return bool(getattr(settings, "COMMUNITY_HOLD_FIRST_POSTS", True))
 
@@ -79,7 +83,7 @@ def _check_can_post(author: User, body_md: str) -> None:
     since = clock.now() - timedelta(hours=1)
     recent = Post.objects.filter(author=author, created_at__gte=since).count()
     if recent >= _posts_per_hour():
-        raise ValidationError(
+        raise PostingTooFast(
             _("You have posted a lot in the last hour. Please wait a little and try again.")
         )
 

@@ -467,7 +467,11 @@ def revision_publish(*, revision: Revision, actor: User) -> Article:
     revision by the publisher, naming the proposal)."""
     if not can_publish(actor):
         raise PermissionDenied(_("Only supervisors and admins can publish a change."))
-    revision = Revision.objects.select_for_update().select_related("author").get(pk=revision.pk)
+    revision = (
+        Revision.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .get(pk=revision.pk)
+    )
     if revision.state != RevisionState.REVIEW:
         raise ValidationError(_("This change is not waiting for review."))
     author = revision.author.get_full_name() if revision.author else "?"

@@ -22,6 +22,9 @@ AGENT_POST = {
     "ada": None,
 }
 
+API_BAD_POST = {"anon": 401, **dict.fromkeys(PERSONAS[1:], 400)}
+API_POST_OK = {"anon": 401, **dict.fromkeys(PERSONAS[1:], 200)}
+
 ROUTES = {
     "community:home": ("GET", PUBLIC_PAGE),
     "community:category": ("GET", PUBLIC_PAGE),
@@ -39,11 +42,18 @@ ROUTES = {
     "community:post_moderate": ("POST", AGENT_POST),
     "community:to_ticket": ("POST", AGENT_POST),
     "community:to_article": ("POST", AGENT_POST),
-    # REST API (read-only): what the pages show, also without credentials.
+    # REST API: reads show what the pages show, also without credentials. Writes need a
+    # sign-in (401); an empty payload is a 400 naming the field; only the author or an
+    # agent edits Alice's answer, only the asker (Dana) or an agent accepts it (a toggle).
+    # Creating a topic (POST on the topic list) is tried per persona in test_api.py.
     "api:forum-category-list": ("GET", PUBLIC_PAGE),
     "api:forum-topic-list": ("GET", PUBLIC_PAGE),
     "api:forum-topic-detail": ("GET", PUBLIC_PAGE),
     "api:forum-topic-posts": ("GET", PUBLIC_PAGE),
+    "api:forum-topic-reply": ("POST", API_BAD_POST),
+    "api:forum-topic-post-vote": ("POST", API_BAD_POST),
+    "api:forum-topic-post-accept": ("POST", {**API_POST_OK, "erik": 403}),
+    "api:forum-topic-post-edit": ("POST", {**API_BAD_POST, "dana": 403, "erik": 403}),
 }
 
 
@@ -83,4 +93,8 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         "community:to_ticket": on_reply,
         "api:forum-topic-detail": on_topic,
         "api:forum-topic-posts": on_topic,
+        "api:forum-topic-reply": on_topic,
+        "api:forum-topic-post-vote": {"pk": topic.pk, "post_id": reply.pk},
+        "api:forum-topic-post-accept": {"pk": topic.pk, "post_id": reply.pk},
+        "api:forum-topic-post-edit": {"pk": topic.pk, "post_id": reply.pk},
     }

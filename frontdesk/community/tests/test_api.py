@@ -95,3 +95,130 @@ def test_categories_for_signed_out_callers_leave_out_members_boards(forum, peopl
     assert [c["name"] for c in anonymous] == ["Printers"]
     signed_in = client_as(people["erik"]).get("/api/v1/community/categories/").json()
     assert {c["name"] for c in signed_in} == {"Printers", "Members lounge"}
+
+
+TOPICS = "/api/v1/community/topics/"
+
+
+def test_erik_asks_through_the_api_and_waits_for_a_moderator(forum, people):
+    erik = client_as(people["erik"])
+    response = erik.post(
+        TOPICS,
+        {"category": "printers", "title": "Toner smears", "body_md": "Smears on **every** page"},
+        format="json",
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["first_post"]["status"] == "held"
+    assert "<strong>every</strong>" in created["first_post"]["body_html"]
+    assert "Toner smears" not in titles(client_as().get(TOPICS))
+    assert "Toner smears" in titles(erik.get(TOPICS))
+    # A moderator approves: everyone sees it.
+    from frontdesk.community.models import Post
+
+    post_moderate(
+        post=Post.objects.get(pk=created["first_post"]["id"]),
+        actor=people["alice"],
+        action="approve",
+    )
+    assert "Toner smears" in titles(client_as().get(TOPICS))
+
+
+def test_bad_input_names_the_field(forum, people):
+    dana = client_as(people["dana"])
+    cases = [
+        ({"title": "x", "body_md": "y"}, "category"),
+        ({"category": "members-lounge-nope", "title": "x", "body_md": "y"}, "category"),
+        ({"category": "printers", "title": "   ", "body_md": "y"}, "title"),
+        ({"category": "printers", "title": "x", "body_md": " "}, "body_md"),
+        ({"category": "printers", "title": "x", "body_md": "y", "stauts": 1}, "stauts"),
+    ]
+    for payload, field in cases:
+        response = dana.post(TOPICS, payload, format="json")
+        assert response.status_code == 400, payload
+        assert field in response.json(), (payload, response.json())
+    asked = forum["asked"]
+    answer = forum["answer"]
+    vote = f"{TOPICS}{asked.pk}/posts/{answer.pk}/vote/"
+    response = dana.post(vote, {"value": "sideways"}, format="json")
+    assert response.status_code == 400 and "value" in response.json()
+    own = f"{TOPICS}{asked.pk}/posts/{answer.pk}/vote/"
+    response = client_as(people["alice"]).post(own, {"value": "up"}, format="json")
+    assert response.status_code == 400 and "post" in response.json()
+    assert client_as().post(TOPICS, {}, format="json").status_code == 401
+    # Signed-out callers may not post even in a public board.
+    assert client_as().post(f"{TOPICS}{asked.pk}/reply/", {"body_md": "hi"}).status_code == 401
+
+
+def test_replies_votes_and_accepting_through_the_api(forum, people):
+    asked, answer = forum["asked"], forum["answer"]
+    dana, erik = client_as(people["dana"]), client_as(people["erik"])
+    reply = dana.post(f"{TOPICS}{asked.pk}/reply/", {"body_md": "Thanks, trying it."})
+    # A moderator marked another post of hers as spam: her replies wait for review.
+    assert reply.status_code == 201 and reply.json()["status"] == "held"
+    vote = erik.post(f"{TOPICS}{asked.pk}/posts/{answer.pk}/vote/", {"value": "up"})
+    assert vote.status_code == 200 and vote.json()["score"] == 1
+    # Only the asker (or an agent) accepts.
+    accept = f"{TOPICS}{asked.pk}/posts/{answer.pk}/accept/"
+    assert erik.post(accept).status_code == 403
+    response = dana.post(accept)
+    assert response.status_code == 200 and response.json()["accepted_post"] == answer.pk
+    # A post of another topic is not this topic's post.
+    other = topic_create(
+        category=asked.category, author=people["alice"], title="Other", body_md="x"
+    )
+    assert dana.post(f"{TOPICS}{other.pk}/posts/{answer.pk}/accept/").status_code == 404
+    # Locked: customers' replies are refused, naming the topic; agents may still answer.
+    topic_moderate(topic=asked, actor=people["alice"], action="lock")
+    locked = dana.post(f"{TOPICS}{asked.pk}/reply/", {"body_md": "More?"})
+    assert locked.status_code == 400 and "topic" in locked.json()
+    agent = client_as(people["alice"]).post(f"{TOPICS}{asked.pk}/reply/", {"body_md": "Done."})
+    assert agent.status_code == 201
+
+
+def test_the_hourly_limit_holds_through_the_api(forum, people, settings):
+    settings.COMMUNITY_POSTS_PER_HOUR = 1
+    asked = forum["asked"]
+    dana = client_as(people["dana"])
+    # Dana posted the question and a (spam) reply within the hour already.
+    response = dana.post(f"{TOPICS}{asked.pk}/reply/", {"body_md": "One more"})
+    assert response.status_code == 429
+    assert (
+        client_as(people["alice"])
+        .post(f"{TOPICS}{asked.pk}/reply/", {"body_md": "Agents have no limit"})
+        .status_code
+        == 201
+    )
+
+
+def test_edits_through_the_api_are_moderated_and_kept(forum, people):
+    asked, answer = forum["asked"], forum["answer"]
+    question = asked.posts.get(is_first=True)
+    edit = f"{TOPICS}{asked.pk}/posts/{question.pk}/edit/"
+    assert client_as(people["erik"]).post(edit, {"body_md": "vandal"}).status_code == 403
+    response = client_as(people["dana"]).post(edit, {"body_md": "Card stock jams, tray 2."})
+    # Dana's other reply was marked as spam: her edits now wait for a moderator.
+    assert response.status_code == 200 and response.json()["status"] == "held"
+    assert [r.body_md for r in question.revisions.all()] == ["Card stock jams."]
+    assert client_as().get(f"{TOPICS}{asked.pk}/").status_code == 404
+    fixed = client_as(people["alice"]).post(
+        f"{TOPICS}{asked.pk}/posts/{answer.pk}/edit/", {"body_md": "Use the manual feed slot."}
+    )
+    assert fixed.status_code == 200 and fixed.json()["status"] == "visible"
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("anon", 401), ("dana", 201), ("erik", 201), ("alice", 201), ("sam", 201)],
+)
+def test_who_may_start_a_topic_through_the_api(forum, people, persona, expected):
+    client = client_as(None if persona == "anon" else people[persona])
+    response = client.post(
+        TOPICS, {"category": "printers", "title": "Question", "body_md": "Why?"}, format="json"
+    )
+    assert response.status_code == expected
+    # The members' board takes topics from signed-in people only (and anon cannot post).
+    members = {"category": "members-lounge", "title": "Hi", "body_md": "Hello"}
+    assert client.post(TOPICS, members, format="json").status_code == (
+        401 if persona == "anon" else 201
+    )
