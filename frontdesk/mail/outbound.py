@@ -164,6 +164,28 @@ def notice_queue_too_large(*, inbound: InboundMail, parsed: ParsedMail) -> Outbo
     )
 
 
+def customer_mail_headers(*, ticket: Ticket) -> dict[str, str]:
+    """Headers that put a mail another app sends the requester about ``ticket`` (the
+    notifications app's "solved, reopen here") into the ticket's mail thread: sent from the
+    ticket's mailbox, a Reply-To and a Message-ID carrying our signed token, In-Reply-To and
+    References to the conversation. A reply to it joins the ticket (threading rule 1)
+    instead of opening a new one."""
+    mailbox = mailbox_for_ticket(ticket)
+    address = mailbox.address if mailbox else _default_address()
+    token = token_make(ticket_id=ticket.pk, email=ticket.requester.email)
+    headers = {
+        "From": _from(mailbox),
+        "Reply-To": reply_address(mailbox_address=address, token=token),
+        "Message-ID": f"<{message_id_make(token=token, domain=_domain(address))}>",
+        "X-Frontdesk-Ticket": str(ticket.number),
+    }
+    answering, ids = _thread_ids(ticket, exclude=0)
+    if answering:
+        headers["In-Reply-To"] = f"<{answering}>"
+        headers["References"] = " ".join(f"<{i}>" for i in ids[-10:])
+    return headers
+
+
 # --- building ---------------------------------------------------------------------------------
 
 

@@ -237,3 +237,32 @@ def test_each_event_mails_the_customer_once(
     assert subjects.count(f"Re: Printer is on fire [#{ticket.number}]") == 2, subjects
     assert sorted(OutboundMail.objects.values_list("kind", flat=True)) == ["ack", "reply"]
     assert [s for s in subjects if "solved" in s] == [f"Your request #{ticket.number} is solved"]
+
+
+def test_a_reply_to_another_apps_mail_with_our_headers_reopens_the_thread(people, deliver):
+    """The solved mail is the notifications app's: with ``customer_mail_headers`` the
+    customer's "it is still broken" answer joins the ticket instead of opening a new one."""
+    from django.core import mail as django_mail
+    from django.core.mail import EmailMessage
+
+    from frontdesk.mail.outbound import customer_mail_headers
+
+    first = deliver()
+    ticket = first.ticket_message.ticket
+    headers = customer_mail_headers(ticket=ticket)
+    django_mail.outbox.clear()
+    EmailMessage(
+        subject="Solved", body="Reply to reopen.", to=["dana@example.com"], headers=headers
+    ).send()
+    sent = django_mail.outbox[0].message()
+
+    answer = deliver(
+        to=sent["Reply-To"],
+        subject="Re: Solved",
+        body="It is still on fire.",
+        headers={"In-Reply-To": sent["Message-ID"]},
+    )
+
+    assert sent["From"] == "Example Support <support@example.com>"
+    assert sent["In-Reply-To"] == f"<{first.message_id}>"
+    assert (answer.reason, answer.ticket_message.ticket) == ("token", ticket)
