@@ -132,3 +132,39 @@ def test_agent_sees_delivery_state_sender_warning_and_the_original(
     assert extras[reply.pk]["outbound"].state == OutboundState.SENT
     assert extras[inbound.ticket_message.pk]["dmarc_fail"]
     assert len(django_mail.outbox) == 2  # the acknowledgement and the reply
+
+
+def test_inline_images_are_shown_in_place_and_the_quote_is_folded(client, people, deliver):
+    """An HTML mail with a pasted screenshot (cid:) and a quoted history, as Alice sees it."""
+    from email.message import EmailMessage
+
+    png = b"\x89PNG\r\n\x1a\n" + b"2" * 80
+    msg = EmailMessage()
+    msg["From"] = "Dana Scully <dana@example.com>"
+    msg["To"] = "support@example.com"
+    msg["Subject"] = "Look at this"
+    msg["Message-ID"] = "<cid-story@mail.example.com>"
+    msg.set_content("See the screenshot.")
+    msg.add_alternative(
+        '<p>See the screenshot: <img src="cid:shot1@mail.example.com" alt="screen"></p>'
+        '<div class="gmail_quote">On Monday Support wrote:<blockquote>Old text</blockquote></div>',
+        subtype="html",
+    )
+    msg.get_payload()[1].add_related(
+        png, maintype="image", subtype="png", cid="<shot1@mail.example.com>", filename="s.png"
+    )
+    message = deliver(bytes(msg)).ticket_message
+    client.force_login(people["alice"])
+
+    page = client.get(reverse("desk:ticket", args=[message.ticket.number])).content.decode()
+    attachment = message.attachments.get()
+    url = reverse("attachment", args=[attachment.pk, attachment.filename])
+    image = client.get(url)
+
+    # The image stays where the customer put it; the page maps its cid to the stored file.
+    assert 'src="cid:shot1@mail.example.com"' in page
+    assert f'data-mail-cids="shot1@mail.example.com {url}"' in page
+    assert image.status_code == 200
+    assert b"".join(image.streaming_content if image.streaming else [image.content]) == png
+    # The new part first; the quoted history folded under "Show quoted text", kept.
+    assert "Show quoted text" in page and "Old text" in page
