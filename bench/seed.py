@@ -436,6 +436,10 @@ def main() -> int:
     execute("SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s)", [n])
     execute("INSERT INTO core_counter (name, value) VALUES ('ticket_number', %s) "
             "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value", [n])
+    # New tickets take their numbers from this sequence on PostgreSQL (tickets migration 0007).
+    from frontdesk.tickets.services import TICKET_NUMBER_SEQUENCE
+
+    execute("SELECT setval(%s, %s)", [TICKET_NUMBER_SEQUENCE, n])
     # The GIN index is rebuilt after the documents, so only message indexes are needed now.
     non_search = [d for t, _nm, d in indexes if t != "search_ticket_doc"]
     search_idx = [d for t, _nm, d in indexes if t == "search_ticket_doc"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -71,7 +72,12 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        indexes = [models.Index(fields=["role"], name="user_role_idx")]
+        indexes = [
+            models.Index(fields=["role"], name="user_role_idx"),
+            # Contacts are looked up by address case-insensitively (``email__iexact``, which
+            # PostgreSQL runs as UPPER(email) = UPPER(%s)): every mail and API intake.
+            models.Index(Upper("email"), name="user_email_upper_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -8,6 +8,7 @@ import secrets
 from django.db import transaction
 
 from frontdesk.accounts.models import ApiToken, Role, Team, TeamMembership, Tier, User
+from frontdesk.accounts.selectors import user_find_by_email
 from frontdesk.core import clock
 from frontdesk.customers.models import Organization
 
@@ -60,7 +61,7 @@ def user_create(
 def customer_get_or_create(*, email: str, name: str = "") -> User:
     """Find a contact by email or create a customer for it (organization by email domain)."""
     email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
+    user = user_find_by_email(email)
     if user is not None:
         return user
     first, _, last = name.strip().partition(" ")

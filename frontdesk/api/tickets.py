@@ -6,6 +6,7 @@ the selectors' (a ticket someone may not see is a 404); writes are the services'
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from frontdesk.accounts.models import User
+from frontdesk.accounts.selectors import user_find_by_email
 from frontdesk.accounts.services import customer_get_or_create
 from frontdesk.api.filters import (
     TICKET_LIST_PARAMETERS,
@@ -168,12 +170,21 @@ class TicketViewSet(viewsets.GenericViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         user = request.user
-        with transaction.atomic():
-            requester = user
-            if data.get("requester"):
+        requester = user_find_by_email(data["requester"]) if data.get("requester") else user
+        cc = [user_find_by_email(email) for email in data.get("cc", [])]
+        # Addresses nobody has yet become customers in the ticket's own transaction (a
+        # refused ticket creates no one). Known people need no outer transaction: the
+        # service's is the only one (no savepoint round trips).
+        unknown = requester is None or None in cc
+        with transaction.atomic() if unknown else nullcontext():
+            if requester is None:
                 requester = customer_get_or_create(
                     email=data["requester"], name=data.get("requester_name", "")
                 )
+            cc = [
+                found or customer_get_or_create(email=email)
+                for found, email in zip(cc, data.get("cc", []), strict=True)
+            ]
             message = message_receive(
                 inbound=InboundMessage(
                     channel=Channel.API,
@@ -186,7 +197,7 @@ class TicketViewSet(viewsets.GenericViewSet):
                     urgency=data.get("urgency"),
                     impact=data.get("impact"),
                     custom_fields=data.get("custom_fields") or {},
-                    cc=[customer_get_or_create(email=email) for email in data.get("cc", [])],
+                    cc=cc,
                     tags=data.get("tags", []),
                     team=data.get("team"),
                     assignee=data.get("assignee"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -34,17 +35,29 @@ def counter_next(*, name: str) -> int:
 
 def outbox_add(*, topic: str, payload: dict[str, Any]) -> OutboxEntry:
     """Record a side effect to run after the surrounding transaction commits."""
-    entry = OutboxEntry.objects.create(topic=topic, payload=payload)
+    return outbox_add_many(entries=[(topic, payload)])[0]
 
+
+def outbox_add_many(*, entries: list[tuple[str, dict[str, Any]]]) -> list[OutboxEntry]:
+    """Record several side effects (topic, payload) with one INSERT; each runs after the
+    commit, in this order, exactly as if ``outbox_add`` had been called for each."""
+    rows = OutboxEntry.objects.bulk_create(
+        [OutboxEntry(topic=topic, payload=payload) for topic, payload in entries]
+    )
+    for row in rows:
+        transaction.on_commit(_enqueuer(row.pk, row.topic, row.payload))
+    return rows
+
+
+def _enqueuer(entry_id: int, topic: str, payload: dict[str, Any]) -> Callable[[], None]:
     def enqueue() -> None:
         from frontdesk.core.tasks import outbox_process
 
-        outbox_process(entry.pk)
+        outbox_process(entry_id)
         for handler in events.local_handlers_for(topic):
             try:
                 handler(dict(payload))
             except Exception:  # best effort: the durable reactions run from the outbox
                 logger.exception("local handler for %s failed", topic)
 
-    transaction.on_commit(enqueue)
-    return entry
+    return enqueue

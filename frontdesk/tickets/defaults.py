@@ -142,6 +142,11 @@ def defaults_install(apps) -> None:  # type: ignore[no-untyped-def]
                 owner=None,
                 defaults={"name": name, "filters": filters, "sort": sort, "position": position},
             )
+    # Rows may have been recreated under new ids (a test's flush, a fresh database): drop
+    # the process's cached copy of the configuration.
+    from frontdesk.tickets.catalog import catalog_forget
+
+    catalog_forget()
 
 
 def breaching_soon_install(apps) -> None:  # type: ignore[no-untyped-def]

@@ -8,21 +8,22 @@ notifications react after the commit. No service makes a network call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.core import clock
-from frontdesk.core.services import counter_next, outbox_add
+from frontdesk.core.services import counter_next, outbox_add, outbox_add_many
 from frontdesk.tickets import customfields
 from frontdesk.tickets.attachments import attachment_check, attachments_store
+from frontdesk.tickets.catalog import catalog
 from frontdesk.tickets.html import html_sanitize, html_to_text, text_to_html
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import (
@@ -72,13 +73,26 @@ class TicketConflict(Exception):  # noqa: N818 - reads as the situation it names
 
 # --- small helpers ---------------------------------------------------------------------------
 
+# Created by migration 0007 (PostgreSQL only); bulk loaders that write numbers must setval it.
+TICKET_NUMBER_SEQUENCE = "tickets_ticket_number_seq"
+
+
+def ticket_number_next() -> int:
+    """The number for a new ticket: unique, increasing, not gapless.
+
+    On PostgreSQL a sequence: it holds no lock, so tickets opened at the same time do not
+    wait for each other's commit (a counter row's lock lasts until commit). A rolled-back
+    ticket leaves a gap. SQLite admits one writer at a time anyway: the counter row.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [TICKET_NUMBER_SEQUENCE])
+            return int(cursor.fetchone()[0])
+    return counter_next(name="ticket_number")
+
 
 def status_default(category: StatusCategory | str) -> Status:
-    status = (
-        Status.objects.filter(category=category, active=True)
-        .order_by("-is_default", "position")
-        .first()
-    )
+    status = catalog().status_default(category)
     if status is None:
         raise ValidationError(_("No status is configured for category %(c)s.") % {"c": category})
     return status
@@ -86,18 +100,11 @@ def status_default(category: StatusCategory | str) -> Status:
 
 def priority_compute(*, urgency: str, impact: str) -> Priority:
     """The priority the admin's urgency x impact matrix gives."""
-    cell = (
-        PriorityMatrixCell.objects.select_related("priority")
-        .filter(urgency=urgency, impact=impact)
-        .first()
-    )
-    if cell is not None:
-        return cell.priority
     # A matrix with a hole falls back to the middle priority rather than failing intake.
-    priorities = list(Priority.objects.order_by("rank"))
-    if not priorities:
+    priority = catalog().priority_for(urgency, impact)
+    if priority is None:
         raise ValidationError(_("No priorities are configured."))
-    return priorities[len(priorities) // 2]
+    return priority
 
 
 def tags_resolve(names: Iterable[str]) -> list[Tag]:
@@ -122,6 +129,30 @@ def field_specs_for(ticket_type: TicketType | None) -> list[customfields.FieldSp
     ]
 
 
+def _event_row(
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    *,
+    at: datetime,
+    field: str = "",
+    old: object = "",
+    new: object = "",
+    data: Mapping[str, Any] | None = None,
+) -> TicketEvent:
+    """An unsaved event row (``_Writes`` stores a service's rows in one INSERT)."""
+    return TicketEvent(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=_display(old),
+        new_value=_display(new),
+        data=dict(data or {}),
+        created_at=at,
+    )
+
+
 def _event(
     ticket: Ticket,
     actor: User | None,
@@ -133,16 +164,48 @@ def _event(
     new: object = "",
     data: Mapping[str, Any] | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        actor=actor,
-        kind=kind,
-        field=field,
-        old_value=_display(old),
-        new_value=_display(new),
-        data=dict(data or {}),
-        created_at=at,
-    )
+    event = _event_row(ticket, actor, kind, at=at, field=field, old=old, new=new, data=data)
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class _Writes:
+    """The event rows and outbox entries of one service call, in the order they happened.
+
+    Written together at the end of the call: one INSERT for the events and one for the
+    outbox instead of one per row. Event ids keep the order of the list (the history sorts
+    by time, then id).
+    """
+
+    events: list[TicketEvent] = field(default_factory=list)
+    outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def event(
+        self,
+        ticket: Ticket,
+        actor: User | None,
+        kind: str,
+        *,
+        at: datetime,
+        field: str = "",
+        old: object = "",
+        new: object = "",
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.events.append(
+            _event_row(ticket, actor, kind, at=at, field=field, old=old, new=new, data=data)
+        )
+
+    def changed(self, ticket: Ticket) -> None:
+        self.outbox.append((TOPIC_TICKET_CHANGED, {"ticket_id": ticket.pk}))
+
+    def write(self) -> list[TicketEvent]:
+        events = TicketEvent.objects.bulk_create(self.events) if self.events else []
+        if self.outbox:
+            outbox_add_many(entries=self.outbox)
+        self.events, self.outbox = [], []
+        return events
 
 
 def _display(value: object) -> str:
@@ -178,6 +241,15 @@ def _bump(ticket: Ticket, *, at: datetime, expected_version: int | None = None) 
     ticket.updated_at = at
 
 
+def _version_next(ticket: Ticket, *, at: datetime, expected_version: int | None) -> None:
+    """``_bump`` for a ticket locked by ``_lock``: the version is checked in memory and the
+    service's one UPDATE of the ticket writes the new one (with ``updated_at``)."""
+    if expected_version is not None and ticket.version != expected_version:
+        raise TicketConflict(ticket)
+    ticket.version += 1
+    ticket.updated_at = at
+
+
 def _ticket_own_fields() -> list[str]:
     """The ticket columns these services write; ``sla_*`` columns belong to the SLA services."""
     return [
@@ -187,9 +259,22 @@ def _ticket_own_fields() -> list[str]:
     ]
 
 
+# Related rows a caller usually loaded already; the locked copy keeps them while it points
+# to the same rows (saves a query each when a service reads them).
+_KEPT_RELATIONS = ("status", "ticket_type", "priority", "requester", "organization", "team")
+
+
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read the ticket under a row lock so concurrent writers queue behind each other."""
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    for name in _KEPT_RELATIONS:
+        relation = Ticket._meta.get_field(name)
+        if relation.is_cached(ticket) and getattr(ticket, relation.attname) == getattr(
+            locked, relation.attname
+        ):
+            relation.set_cached_value(locked, relation.get_cached_value(ticket))
+    catalog().fill(locked)
+    return locked
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -233,7 +318,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         errors["urgency"] = [_("Choose low, medium or high.")]
     if impact not in Level.values:
         errors["impact"] = [_("Choose low, medium or high.")]
-    ticket_type = inbound.ticket_type or TicketType.objects.filter(active=True).first()
+    ticket_type = inbound.ticket_type or catalog().type_default()
     if ticket_type is None:
         errors["ticket_type"] = [_("No ticket type is configured.")]
     if inbound.assignee is not None and not inbound.assignee.is_agent:
@@ -253,7 +338,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
     if inbound.assignee is not None and status.category == StatusCategory.NEW:
         status = status_default(StatusCategory.OPEN)
     ticket = Ticket(
-        number=counter_next(name="ticket_number"),
+        number=ticket_number_next(),
         subject=subject,
         ticket_type=ticket_type,
         status=status,
@@ -284,13 +369,21 @@ def _ticket_open(inbound: InboundMessage) -> Message:
     )
     if on_behalf:
         ticket.last_customer_message_at = at
+    if requester.organization_id is not None and User.organization.is_cached(requester):
+        ticket.organization = requester.organization  # known: whoever renders it next
     # Counted before the insert, so the ticket row is written once.
     ticket.save(force_insert=True)
-    if inbound.cc:
-        ticket.cc.set([u for u in inbound.cc if u.pk != requester.pk])
-    if inbound.tags:
-        ticket.tags.set(tags_resolve(inbound.tags))
-    _event(
+    cc = [u for u in inbound.cc if u.pk != requester.pk]
+    if cc:
+        ticket.cc.set(cc)
+    tags = tags_resolve(inbound.tags) if inbound.tags else []
+    if tags:
+        ticket.tags.set(tags)
+    # The new ticket's CCs and tags are known: whoever renders it next reads no M2M rows.
+    _related_known(ticket, "cc", sorted(cc, key=lambda u: u.pk))
+    _related_known(ticket, "tags", tags)
+    writes = _Writes()
+    writes.event(
         ticket,
         inbound.author,
         EventKind.CREATED,
@@ -316,9 +409,22 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         metadata=inbound.metadata,
         counted_already=True,
         ticket_created=True,
+        writes=writes,
     )
-    _changed(ticket)
+    writes.changed(ticket)
+    writes.write()
     return message
+
+
+def _related_known(ticket: Ticket, name: str, rows: list[Any]) -> None:
+    """Fill a many-to-many's prefetch cache with rows the service just wrote, as
+    ``prefetch_related`` would have (the serializer's ``ticket.tags.all()`` then reads it)."""
+    queryset = getattr(ticket, name).all()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    if not hasattr(ticket, "_prefetched_objects_cache"):
+        ticket._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    ticket._prefetched_objects_cache[name] = queryset  # type: ignore[attr-defined]
 
 
 def _message_count(
@@ -351,10 +457,13 @@ def _message_append(
     counts_as_reply: bool = True,
     counted_already: bool = False,
     ticket_created: bool = False,
+    writes: _Writes | None = None,
 ) -> Message:
     """Store a message and keep the ticket's message timestamps current (in memory).
 
     ``counted_already``: the caller applied ``_message_count`` before saving the ticket.
+    ``writes``: the caller stores the message's event and outbox entry with its own (else
+    they are stored here).
     """
     if body_html:
         clean_html = html_sanitize(body_html)
@@ -385,7 +494,9 @@ def _message_append(
         _message_count(
             ticket, from_agent=from_agent, kind=kind, counts_as_reply=counts_as_reply, at=at
         )
-    _event(
+    own = writes is None
+    writes = writes or _Writes()
+    writes.event(
         ticket,
         author,
         EventKind.MESSAGE,
@@ -398,14 +509,14 @@ def _message_append(
             "attachments": len(attachments),
         },
     )
-    outbox_add(
-        topic=TOPIC_MESSAGE_CREATED,
-        payload={
-            "ticket_id": ticket.pk,
-            "message_id": message.pk,
-            "ticket_created": ticket_created,
-        },
+    writes.outbox.append(
+        (
+            TOPIC_MESSAGE_CREATED,
+            {"ticket_id": ticket.pk, "message_id": message.pk, "ticket_created": ticket_created},
+        )
     )
+    if own:
+        writes.write()
     return message
 
 
@@ -449,7 +560,8 @@ def message_add(
             at=at,
             external_id=external_id,
         )
-    _bump(ticket, at=at, expected_version=expected_version)
+    _version_next(ticket, at=at, expected_version=expected_version)
+    writes = _Writes()
     message = _message_append(
         ticket=ticket,
         author=author,
@@ -461,6 +573,7 @@ def message_add(
         at=at,
         external_id=external_id,
         metadata=metadata,
+        writes=writes,
     )
     new_status = status
     # Without an explicit status, an agent's first public reply opens a new ticket, and a
@@ -473,9 +586,12 @@ def message_add(
     if new_status is None and kind == MessageKind.PUBLIC and (agent_opens or customer_returns):
         new_status = status_default(StatusCategory.OPEN)
     if new_status is not None and new_status.pk != ticket.status_id:
-        _status_apply(ticket, new_status, actor=author, at=at)
+        _status_apply(ticket, new_status, actor=author, at=at, writes=writes)
+    # One UPDATE: the version, the counts and the status together.
     ticket.save(
         update_fields=[
+            "version",
+            "updated_at",
             "message_count",
             "agent_reply_count",
             "last_agent_reply_at",
@@ -488,7 +604,8 @@ def message_add(
             "reopened_count",
         ]
     )
-    _changed(ticket)
+    writes.changed(ticket)
+    writes.write()
     return message
 
 
@@ -551,8 +668,17 @@ def _follow_up_open(
     return message
 
 
-def _status_apply(ticket: Ticket, status: Status, *, actor: User | None, at: datetime) -> None:
-    """Move to a status, keeping solved/closed timestamps and the reopen count right."""
+def _status_apply(
+    ticket: Ticket,
+    status: Status,
+    *,
+    actor: User | None,
+    at: datetime,
+    writes: _Writes | None = None,
+) -> None:
+    """Move to a status, keeping solved/closed timestamps and the reopen count right.
+
+    ``writes``: collect the events there (else they are stored at once)."""
     if not status.active:
         raise ValidationError({"status": [_("That status is not active.")]})
     old = ticket.status
@@ -583,8 +709,12 @@ def _status_apply(ticket: Ticket, status: Status, *, actor: User | None, at: dat
         ticket.reopened_count += 1
         ticket.solved_at = None
         ticket.closed_at = None
-        _event(ticket, actor, EventKind.REOPENED, at=at, old=old, new=status)
-    _event(ticket, actor, EventKind.CHANGED, at=at, field="status", old=old, new=status)
+        (writes.event if writes else _event)(
+            ticket, actor, EventKind.REOPENED, at=at, old=old, new=status
+        )
+    (writes.event if writes else _event)(
+        ticket, actor, EventKind.CHANGED, at=at, field="status", old=old, new=status
+    )
 
 
 # --- field changes --------------------------------------------------------------------------
@@ -633,8 +763,8 @@ def ticket_update(
         raise PermissionDenied(_("Only agents change ticket properties."))
     at = at or clock.now()
     ticket = _lock(ticket)
-    events_before = TicketEvent.objects.filter(ticket=ticket).count()
-    _bump(ticket, at=at, expected_version=expected_version)
+    _version_next(ticket, at=at, expected_version=expected_version)
+    writes = _Writes()
     errors: dict[str, list[str]] = {}
 
     def set_field(name: str, new: Any, *, display_old: object = None) -> None:
@@ -642,7 +772,7 @@ def ticket_update(
         if old == new:
             return
         setattr(ticket, name, new)
-        _event(
+        writes.event(
             ticket,
             actor,
             EventKind.CHANGED,
@@ -699,7 +829,9 @@ def ticket_update(
                 if first_team is not None:
                     set_field("team", first_team)
             if assignee is not None and ticket.status_category == StatusCategory.NEW:
-                _status_apply(ticket, status_default(StatusCategory.OPEN), actor=actor, at=at)
+                _status_apply(
+                    ticket, status_default(StatusCategory.OPEN), actor=actor, at=at, writes=writes
+                )
     if "due_at" in changes:
         set_field("due_at", changes["due_at"])
     if "language" in changes:
@@ -726,7 +858,7 @@ def ticket_update(
         else:
             for key in sorted(set(values) | set(ticket.custom_fields)):
                 if values.get(key) != ticket.custom_fields.get(key):
-                    _event(
+                    writes.event(
                         ticket,
                         actor,
                         EventKind.CHANGED,
@@ -744,15 +876,15 @@ def ticket_update(
         if not isinstance(status, Status):
             raise ValidationError({"status": [_("Choose a status.")]})
         if status.pk != ticket.status_id:
-            _status_apply(ticket, status, actor=actor, at=at)
+            _status_apply(ticket, status, actor=actor, at=at, writes=writes)
     ticket.save(update_fields=_ticket_own_fields())
-    _tags_change(ticket, actor, at, changes)
+    _tags_change(ticket, actor, at, changes, writes)
     if "cc" in changes:
         old_cc = {u.email for u in ticket.cc.all()}
         new_cc = [u for u in changes["cc"] if u.pk != ticket.requester_id]
         if {u.email for u in new_cc} != old_cc:
             ticket.cc.set(new_cc)
-            _event(
+            writes.event(
                 ticket,
                 actor,
                 EventKind.CHANGED,
@@ -761,12 +893,12 @@ def ticket_update(
                 old=sorted(old_cc),
                 new=sorted(u.email for u in new_cc),
             )
-    _changed(ticket)
-    return list(TicketEvent.objects.filter(ticket=ticket).order_by("pk")[events_before:])
+    writes.changed(ticket)
+    return writes.write()
 
 
 def _tags_change(
-    ticket: Ticket, actor: User | None, at: datetime, changes: Mapping[str, Any]
+    ticket: Ticket, actor: User | None, at: datetime, changes: Mapping[str, Any], writes: _Writes
 ) -> None:
     if not {"tags", "add_tags", "remove_tags"} & set(changes):
         return
@@ -778,7 +910,7 @@ def _tags_change(
     wanted -= {n.strip().lower() for n in changes.get("remove_tags") or []}
     if wanted != set(current):
         ticket.tags.set(tags_resolve(wanted))
-        _event(
+        writes.event(
             ticket,
             actor,
             EventKind.CHANGED,
@@ -954,7 +1086,7 @@ def message_split(*, message: Message, actor: User) -> Ticket:
     )
     status = status_default(StatusCategory.OPEN)
     ticket = Ticket.objects.create(
-        number=counter_next(name="ticket_number"),
+        number=ticket_number_next(),
         subject=(
             _("Split from #%(number)s: %(subject)s")
             % {"number": original.number, "subject": original.subject}

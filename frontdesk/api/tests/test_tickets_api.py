@@ -336,3 +336,37 @@ def test_sorting_by_next_sla_due_pages_through_tickets_with_a_target(api_as, mak
         url = response.json()["next"]
     # Soonest due first; a ticket without a running target is not in this order.
     assert seen == ["Due 3", "Due 1", "Due 2", "Due 0"]
+
+
+def test_agent_opens_a_ticket_for_a_known_customer_in_a_fixed_few_queries(
+    api_as, people, django_assert_num_queries
+):
+    client = api_as("alice")
+    payload = {"subject": "Printer offline", "body": "Again.", "requester": "Dana@Example.com"}
+    assert client.post(TICKETS, payload, format="json").status_code == 201  # warm: token use
+    # token, requester (any letter case), savepoint, number, ticket, message, the events,
+    # the outbox entries, release; the response reads nothing more.
+    with django_assert_num_queries(9):
+        response = client.post(TICKETS, payload, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["requester"]["email"] == "dana@example.com"
+    assert body["organization"]["name"] == "Acme"
+    assert (body["tags"], body["cc"], body["status"], body["priority"]) == ([], [], "new", "normal")
+    ticket = Ticket.objects.get(number=body["number"])
+    assert list(ticket.events.values_list("kind", flat=True)) == [
+        EventKind.CREATED,
+        EventKind.MESSAGE,
+    ]
+
+
+def test_unknown_requester_is_not_created_when_the_ticket_is_refused(api_as, people):
+    payload = {
+        "subject": "Broken",
+        "body": "Help.",
+        "requester": "new.person@example.net",
+        "custom_fields": {"no_such_field": "x"},
+    }
+    response = api_as("alice").post(TICKETS, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert not User.objects.filter(email="new.person@example.net").exists()

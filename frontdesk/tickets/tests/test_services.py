@@ -334,3 +334,107 @@ def test_ticket_an_agent_logs_for_a_caller_has_no_first_response_yet(people):
     assert ticket.first_response_at is None
     assert ticket.agent_reply_count == 0
     assert ticket.last_customer_message_at == ticket.created_at
+
+
+# --- what a write costs -----------------------------------------------------------------------
+
+
+def test_opening_a_ticket_and_replying_each_take_a_fixed_few_queries(
+    make_ticket, people, django_assert_num_queries
+):
+    from frontdesk.core.models import OutboxEntry
+    from frontdesk.tickets.intake import InboundMessage
+    from frontdesk.tickets.models import Channel
+    from frontdesk.tickets.services import message_receive
+
+    make_ticket()  # the desk's configuration (types, statuses, matrix) is read once
+    inbound = InboundMessage(
+        channel=Channel.PORTAL, author=people["dana"], subject="VPN down", body_text="Since 9."
+    )
+    # savepoint, number, ticket, message, both events, both outbox entries, release
+    with django_assert_num_queries(7):
+        ticket = message_receive(inbound=inbound).ticket
+    # savepoint, lock, message, one ticket UPDATE (version, counts, status), the events, the
+    # outbox entries, release
+    with django_assert_num_queries(7):
+        message_add(ticket=ticket, author=people["alice"], body_text="Looking into it.")
+    ticket.refresh_from_db()
+    assert ticket.version == 2
+    assert ticket.status_category == StatusCategory.OPEN
+    history = list(ticket.events.order_by("created_at", "pk").values_list("kind", "field"))
+    assert history == [
+        (EventKind.CREATED, ""),
+        (EventKind.MESSAGE, ""),
+        (EventKind.MESSAGE, ""),
+        (EventKind.CHANGED, "status"),
+    ]
+    topics = [
+        e.topic
+        for e in OutboxEntry.objects.order_by("pk")
+        if e.payload.get("ticket_id") == ticket.pk
+    ]
+    assert topics == ["message.created", "ticket.changed"] * 2
+
+
+def test_property_change_is_one_ticket_update_and_returns_its_events(
+    make_ticket, people, django_assert_num_queries
+):
+    ticket = make_ticket()
+    # savepoint, lock, ticket UPDATE, the events, the outbox entry, release
+    with django_assert_num_queries(6):
+        events = ticket_update(
+            ticket=ticket,
+            actor=people["alice"],
+            changes={"urgency": "high", "assignee": people["bob"]},
+        )
+    assert [(e.field, e.new_value) for e in events] == [
+        ("urgency", "high"),
+        ("priority", "high"),
+        ("assignee", "bob@example.com"),
+        ("status", "open"),
+    ]
+    assert all(e.pk for e in events)
+    assert list(ticket.events.filter(pk__in=[e.pk for e in events]).order_by("pk")) == events
+
+
+def test_stale_version_is_refused_without_writing_anything(make_ticket, people):
+    ticket = make_ticket()
+    ticket_update(ticket=ticket, actor=people["bob"], changes={"urgency": "high"})
+    with pytest.raises(TicketConflict):
+        message_add(ticket=ticket, author=people["alice"], body_text="Stale.", expected_version=1)
+    ticket.refresh_from_db()
+    assert ticket.version == 2
+    assert ticket.message_count == 1
+
+
+def test_admin_changes_to_statuses_and_the_matrix_apply_to_the_next_ticket(make_ticket):
+    from frontdesk.tickets.services import config_record_save
+
+    make_ticket()  # the configuration is cached now
+    config_record_save(instance=Status.objects.get(slug="new"), fields={"is_default": False})
+    config_record_save(
+        instance=Status(),
+        fields={"name": "Triage", "slug": "triage", "category": "new", "is_default": True},
+    )
+    priority_matrix_set(cells={("medium", "medium"): Priority.objects.get(slug="high")})
+    ticket = make_ticket()
+    assert ticket.status.slug == "triage"
+    assert ticket.priority.slug == "high"
+
+
+def test_a_change_made_by_another_process_applies_within_seconds(make_ticket, monkeypatch):
+    from frontdesk.tickets import catalog
+
+    make_ticket()
+    # Another process's save sends no signal here: this one reloads after RECHECK_SECONDS.
+    Status.objects.filter(slug="new").update(active=False)
+    Status.objects.bulk_create([Status(name="Fresh", slug="fresh", category="new", position=9)])
+    assert make_ticket().status.slug == "new"
+    later = catalog.time.monotonic() + catalog.RECHECK_SECONDS + 1
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: later)
+    assert make_ticket().status.slug == "fresh"
+
+
+def test_ticket_numbers_stay_unique_and_increasing(make_ticket):
+    numbers = [make_ticket().number for _ in range(5)]
+    assert numbers == sorted(set(numbers))
