@@ -451,3 +451,21 @@ def test_the_desk_dashboard_shows_nps_but_not_for_one_team(desk_week, after_week
     assert 'Net Promoter Score</span><span class="kpi-value">+100<' in acme.content.decode()
     l1 = client.get(reverse("reporting:dashboard"), {**week, "team": people["l1"].pk})
     assert "Net Promoter Score" not in l1.content.decode()
+
+
+def test_the_agent_dashboard_runs_a_fixed_number_of_queries(
+    desk_week, after_week, people, client, make_ticket, django_assert_max_num_queries
+):
+    from frontdesk.reporting.surveys import csat_answer, csat_survey_ensure
+
+    for n in range(3):
+        make_ticket(subject=f"Open {n}", assignee=people["alice"])
+    for key in ("t1", "t2"):
+        csat_answer(survey=csat_survey_ensure(ticket=desk_week[key]), rating=1)
+    client.force_login(people["alice"])
+    client.get(reverse("reporting:agent"))  # warm caches (content types, settings row)
+    # Session, user, sidebar, bell; one query per number (6); queue, its total, SLA risks,
+    # latest ratings: the same whatever the number of tickets or ratings.
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("reporting:agent"))
+    assert _number(page.content.decode(), "queue") == "(3)"
