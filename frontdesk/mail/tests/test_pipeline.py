@@ -210,3 +210,38 @@ def test_an_outsiders_copies_join_no_ticket(people, deliver):
 
     assert outsider.ticket_message.ticket != first.ticket_message.ticket
     assert list(first.ticket_message.ticket.cc.all()) == []
+
+
+def test_calendar_invitation_says_what_and_when_and_keeps_the_ics(people, deliver):
+    ics = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Printer walkthrough\r\n"
+        "DTSTART:20261208T140000Z\r\nLOCATION:Floor 3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    raw = mail_build(
+        subject="Invitation", attachments=[("invite.ics", ics.encode(), "text/calendar")]
+    )
+
+    message = deliver(raw).ticket_message
+
+    assert "Printer walkthrough · 2026-12-08 14:00 UTC · Floor 3" in message.body_text
+    assert [a.filename for a in message.attachments.all()] == ["invite.ics"]
+    assert message.metadata["mail"]["calendar"].startswith("Printer walkthrough")
+
+
+def test_signed_mail_shows_its_text_and_is_marked_signed(people, deliver):
+    raw = (
+        b"From: Dana Scully <dana@example.com>\r\nTo: support@example.com\r\n"
+        b"Subject: Signed request\r\nMessage-ID: <signed-1@mail.example.com>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature";'
+        b' boundary="S"\r\n\r\n--S\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+        b"Please reset my token.\r\n--S\r\n"
+        b"Content-Type: application/pgp-signature; name=sig.asc\r\n"
+        b"\r\n-----BEGIN PGP SIGNATURE-----\r\nabc\r\n-----END PGP SIGNATURE-----\r\n--S--\r\n"
+    )
+
+    message = deliver(raw).ticket_message
+
+    assert message.body_text == "Please reset my token."
+    assert message.metadata["mail"]["signed"] is True
+    assert not message.attachments.exists()
