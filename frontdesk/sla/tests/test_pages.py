@@ -37,8 +37,12 @@ def test_list_shows_countdowns_without_a_query_per_row(client, desk, office_poli
         assert 'title="Due 2025-03-04 17:00"' in page
     for i in range(6):
         desk.open(sto(2025, 3, 4, 16, 0), subject=f"many {i}")
-    with desk.at(sto(2025, 3, 4, 16, 15)), CaptureQueriesContext(connection) as many:
-        page = client.get(url).content.decode()
+    with desk.at(sto(2025, 3, 4, 16, 15)):
+        # The new tickets notified Alice: her bell counts once again, then is cached, as
+        # before the first measurement.
+        client.get(url)
+        with CaptureQueriesContext(connection) as many:
+            page = client.get(url).content.decode()
     assert page.count("sla-badge") == 8
     assert len(many.captured_queries) == len(few.captured_queries)
 
