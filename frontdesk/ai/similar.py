@@ -64,11 +64,7 @@ def similar_tickets(user: User, ticket: Ticket, *, limit: int = 5, floor: float 
             if s >= floor
         ]
     else:
-        from frontdesk.search.selectors import ticket_search
-
-        words = [w for w in ticket.subject.lower().split() if w not in STOP][:6]
-        found = ticket_search(user, " ".join(words), limit=20) if words else []
-        scored = [(t.pk, 0.0) for t in found if t.pk != ticket.pk]
+        scored = _lexical_neighbours(user, ticket)
     if not scored:
         return Similar()
     rank = dict(scored)
@@ -95,6 +91,31 @@ def similar_tickets(user: User, ticket: Ticket, *, limit: int = 5, floor: float 
     for item in result.solved:
         item.solution = solutions.get(item.ticket.pk, "")
     return result
+
+
+def subject_words(subject: str) -> list[str]:
+    """The words of a subject worth searching for, in order (pure)."""
+    words = [w.strip(".,:;!?()[]\"'#").lower() for w in subject.split()]
+    return [w for w in words if len(w) > 2 and w not in STOP and not w.isdigit()][:6]
+
+
+def _lexical_neighbours(user: User, ticket: Ticket, *, wanted: int = 20) -> list[tuple[int, float]]:
+    """Without the model: tickets holding the subject's words, every word first, then one
+    word fewer at a time (the ticket search wants all its words; "printer jammed on floor
+    3" must still find "printer jammed"). Score: the share of the words held."""
+    from frontdesk.search.selectors import ticket_search
+
+    words = subject_words(ticket.subject)
+    total = len(words)
+    seen = {ticket.pk}
+    scored: list[tuple[int, float]] = []
+    while words and len(scored) < wanted:
+        for found in ticket_search(user, " ".join(words), limit=wanted):
+            if found.pk not in seen:
+                seen.add(found.pk)
+                scored.append((found.pk, round(len(words) / total, 3)))
+        words = words[:-1]
+    return scored
 
 
 # --- recurring issues -----------------------------------------------------------------------
