@@ -62,10 +62,15 @@ class SettingsLink:
 
 @dataclass(frozen=True)
 class TicketPanel:
+    """A side-column section. ``deferred``: the page shows a placeholder and fetches the
+    panel right after it loads (htmx, ``desk:ticket_panel``), so a slow ``context`` (a
+    search, a model) does not hold up opening the ticket."""
+
     key: str
     template: str
     context: TicketContext = _none
     position: int = 100
+    deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,13 +122,23 @@ def nav_links_for(user: User) -> list[NavLink]:
     return [link for link in entries(NavLink) if link.visible(user)]
 
 
+DEFERRED_TEMPLATE = "desk/_deferred_panel.html"
+
+
 def _rendered(kind: type, ticket: Ticket, user: User) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for entry in entries(kind):
+        if getattr(entry, "deferred", False):
+            out.append((DEFERRED_TEMPLATE, {"key": entry.key}))
+            continue
         ctx = entry.context(ticket, user)
         if ctx is not None:
             out.append((entry.template, ctx))
     return out
+
+
+def ticket_panel(key: str) -> TicketPanel | None:
+    return _registry[TicketPanel].get(key)
 
 
 def ticket_extensions(ticket: Ticket, user: User, messages: Iterable[Message]) -> dict[str, Any]:

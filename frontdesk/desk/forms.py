@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.forms.models import ModelChoiceIteratorValue
 from django.utils.translation import gettext_lazy as _
 
 from frontdesk.accounts.models import Team, User
+from frontdesk.tickets.catalog import catalog
 from frontdesk.tickets.forms import MultipleFileField, custom_form_field
 from frontdesk.tickets.models import (
     CustomField,
@@ -48,6 +52,17 @@ def agent_choices() -> forms.ModelChoiceField:
     )
 
 
+def model_choices(field: forms.ModelChoiceField, rows: list[Any]) -> list[tuple[Any, Any]]:
+    """What iterating ``field.choices`` gives (``ModelChoiceIterator``), for rows at hand."""
+    choices: list[tuple[Any, Any]] = []
+    if field.empty_label is not None:
+        choices.append(("", field.empty_label))
+    for row in rows:
+        value = ModelChoiceIteratorValue(field.prepare_value(row), row)
+        choices.append((value, field.label_from_instance(row)))
+    return choices
+
+
 class PropertiesForm(forms.Form):
     """The ticket's editable properties; custom fields are added per ticket type."""
 
@@ -85,10 +100,17 @@ class PropertiesForm(forms.Form):
         self, *args: object, custom_fields: list[CustomField] | None = None, **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
-        # Evaluate each choice list once per page, not once per time it is rendered.
-        for field in self.fields.values():
+        # Evaluate each choice list once per page, not once per time it is rendered; types,
+        # statuses and priorities come from the process's copy of the configuration.
+        rows = catalog()
+        for name, field in self.fields.items():
             if isinstance(field, forms.ModelChoiceField):
-                field.widget.choices = list(iter(field.choices))  # iter: no COUNT query
+                known = rows.choices_for(name)
+                field.widget.choices = (
+                    list(iter(field.choices))  # iter: no COUNT query
+                    if known is None
+                    else model_choices(field, known)
+                )
         self.custom_field_names = []
         for definition in custom_fields or []:
             name = f"cf_{definition.key}"

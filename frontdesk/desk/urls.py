@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("tickets/<int:number>/macro-preview/", views.macro_preview, name="macro_preview"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
+    path("tickets/<int:number>/panels/<slug:key>/", views.ticket_panel, name="ticket_panel"),
     path("settings/", settings_views.index, name="settings"),
     path("settings/priorities/matrix/", settings_views.priority_matrix, name="priority_matrix"),
     path("settings/<str:kind>/", settings_views.object_list, name="settings_list"),

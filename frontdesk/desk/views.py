@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import customer_get_or_create
-from frontdesk.desk import live
+from frontdesk.desk import extensions, live
 from frontdesk.desk.extensions import ticket_extensions
 from frontdesk.desk.forms import BulkForm, NewTicketForm, PropertiesForm, ReplyForm, ViewForm
 from frontdesk.desk.models import TicketSeen
@@ -175,6 +175,7 @@ def _ticket_context(
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     custom_fields = custom_fields_for(ticket.ticket_type)
     tags = [t.name for t in ticket.tags.all()]
+    cc = list(ticket.cc.all())
     if properties is None:
         initial = {
             "subject": ticket.subject,
@@ -186,7 +187,7 @@ def _ticket_context(
             "team": ticket.team,
             "assignee": ticket.assignee,
             "tags": ", ".join(tags),
-            "cc": ", ".join(u.email for u in ticket.cc.all()),
+            "cc": ", ".join(u.email for u in cc),
             "due_at": ticket.due_at,
             "version": ticket.version,
         }
@@ -215,7 +216,7 @@ def _ticket_context(
         "links": link_list_for(request.user, ticket),
         "custom_fields": custom_fields,
         "tags": tags,
-        "cc": list(ticket.cc.all()),
+        "cc": cc,
         "tab": "conversation",
         "view_id": view_id,
     }
@@ -248,6 +249,20 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("desk:ticket", number=ticket.merged_into.number)
     # The page's first presence heartbeat (right after load) marks the ticket as seen.
     return render(request, "desk/ticket.html", _ticket_context(request, ticket))
+
+
+@require_GET
+@agent_required
+def ticket_panel(request: HttpRequest, number: int, key: str) -> HttpResponse:
+    """htmx: one side panel of the ticket page (deferred panels load through this)."""
+    ticket = ticket_get_for(request.user, number)
+    panel = extensions.ticket_panel(key)
+    if panel is None:
+        raise Http404("No such panel")
+    ext = panel.context(ticket, request.user)
+    if ext is None:
+        return HttpResponse("")  # the panel has nothing to show for this ticket
+    return render(request, panel.template, {"ticket": ticket, "ext": ext})
 
 
 @require_GET

@@ -54,6 +54,17 @@ class Catalog:
                 if row is not None:
                     relation.set_cached_value(ticket, row)
 
+    def choices_for(self, name: str) -> list[Any] | None:
+        """The rows a ticket form offers for ``ticket_type``, ``status`` or ``priority``, in
+        the order (and with the filter) of that form field's queryset; None for others."""
+        if name == "ticket_type":
+            return list(self.types)
+        if name == "status":
+            return sorted((s for s in self.statuses if s.active), key=lambda s: (s.position, s.pk))
+        if name == "priority":
+            return list(reversed(self.priorities))
+        return None
+
     def type_default(self) -> TicketType | None:
         return self.types[0] if self.types else None
 

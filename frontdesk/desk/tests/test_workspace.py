@@ -439,3 +439,58 @@ def test_ticket_updated_after_alice_saw_it_stands_out_as_unread(client, people, 
     assert 'class="unread"' not in client.get(queue).content.decode()
     message_add(ticket=ticket, author=people["dana"], body_text="Any news?")
     assert 'class="unread"' in client.get(queue).content.decode()
+
+
+@pytest.fixture
+def no_extensions(monkeypatch):
+    """The workspace alone: what other apps add to the ticket page is theirs to count."""
+    from frontdesk.desk import extensions
+
+    for kind in list(extensions._registry):
+        monkeypatch.setitem(extensions._registry, kind, {})
+    return extensions
+
+
+def test_ticket_page_reads_a_fixed_few_queries_of_its_own(
+    client, people, make_ticket, no_extensions, django_assert_num_queries
+):
+    ticket = make_ticket(cc=[people["dan"]], tags=["printer"])
+    login(client, people["alice"])
+    url = reverse("desk:ticket", args=[ticket.number])
+    client.get(url)
+    # session, user, teams, ticket, custom fields, tags, cc, messages, attachments, team and
+    # agent choices (types, statuses and priorities come from the cached configuration),
+    # macros, requester's other tickets, links, sidebar views
+    with django_assert_num_queries(15):
+        page = client.get(url).content.decode()
+    assert "dan@acme.example" in page
+    assert '<option value="open">' not in page  # choices are by id, as before
+    status = Status.objects.get(slug="new")
+    assert f'<option value="{status.pk}" selected>{status.label}</option>' in page
+
+
+def test_deferred_panel_loads_after_the_page(client, people, make_ticket, no_extensions):
+    calls = []
+
+    def slow_context(ticket, user):  # type: ignore[no-untyped-def]
+        calls.append(user.email)
+        return {"key": "inner"}
+
+    no_extensions.register(
+        no_extensions.TicketPanel(
+            key="slow", template="desk/_deferred_panel.html", context=slow_context, deferred=True
+        )
+    )
+    ticket = make_ticket()
+    login(client, people["alice"])
+    page = client.get(reverse("desk:ticket", args=[ticket.number])).content.decode()
+    panel_url = reverse("desk:ticket_panel", args=[ticket.number, "slow"])
+    assert f'hx-get="{panel_url}"' in page
+    assert calls == []  # the page did not wait for it
+    panel = client.get(panel_url)
+    assert panel.status_code == 200
+    assert calls == ["alice@example.com"]
+    assert reverse("desk:ticket_panel", args=[ticket.number, "inner"]) in panel.content.decode()
+    assert client.get(reverse("desk:ticket_panel", args=[ticket.number, "nope"])).status_code == 404
+    login(client, people["carol"])
+    assert client.get(panel_url).status_code == 404
