@@ -38,6 +38,8 @@ PG_CONFIGS = {"en": "english", "sv": "swedish"}
 # The "rare" tier's candidates: the rarest words, together in at most about this share of
 # the help center's documents (PostgreSQL's statistics; unlisted words count as none).
 RARE_SHARE = 0.05
+# The "most" tier (all words but one) is tried for texts of up to this many words.
+MOST_MAX_WORDS = 4
 _COMMON_LEXEMES = "kb-search:common-lexemes"
 # With rankers registered, the lexical side hands them this many times the page as candidates.
 RANKER_WINDOW = 2
@@ -687,6 +689,10 @@ def _run(
     search = backend()
     # With one word, "every" is "any" (and so for the title tiers); with two, "most" is.
     skip = {1: {"every", "most", "rare", "any_in_title"}, 2: {"most"}}.get(len(terms), set())
+    if len(terms) > MOST_MAX_WORDS:
+        # "All words but one" of a long text (a request being typed) almost never matches,
+        # and asking costs as much as ranking every document holding any of them.
+        skip = skip | {"most"}
     tiers = [t for t in search.tiers if t not in skip]
     previous: list[tuple[str, int, float]] = []
     for require in tiers:

@@ -185,14 +185,15 @@ def categories_for(user: User | None) -> list[Category]:
 def category_list_for(user: User | None) -> list[Category]:
     """Categories holding something this reader may read, without their sections (one
     query: the search page's filter)."""
-    # Asked per section (as ``categories_for`` does): PostgreSQL then stops at the first
-    # readable article of each section through the indexes instead of joining them all.
-    readable = Section.objects.filter(
-        Exists(article_list_visible(user).filter(group__section_id=OuterRef("pk")))
-    )
-    return list(
-        Category.objects.filter(pk__in=readable.values("category_id")).order_by("position", "name")
-    )
+    # Asked per category in the select list, not in WHERE: PostgreSQL turns an EXISTS in
+    # WHERE into a join over every published article (50 ms at 10,000 articles), while a
+    # sub-select per category stops at its first readable article through the indexes.
+    categories = Category.objects.annotate(
+        readable=Exists(
+            article_list_visible(user).filter(group__section__category_id=OuterRef("pk"))
+        )
+    ).order_by("position", "name")
+    return [category for category in categories if category.readable]
 
 
 def popular_for(user: User | None, language: str, *, limit: int = 6) -> list[Article]:

@@ -631,11 +631,13 @@ def deflection_record(
     session = "".join(ch for ch in session if ch.isalnum() or ch == "-")[:40]
     if not session:
         return
-    if (
-        kind == DeflectionKind.SHOWN
-        and DeflectionEvent.objects.filter(session=session, kind=kind).exists()
-    ):
-        return  # typing shows suggestions many times; once per session says enough
+    if kind == DeflectionKind.SHOWN:
+        # Typing shows suggestions many times; once per session says enough. The cache
+        # answers "already recorded" without a query on every keystroke after the first.
+        if not cache.add(f"kb-deflection-shown:{session}", 1, timeout=6 * 3600):
+            return
+        if DeflectionEvent.objects.filter(session=session, kind=kind).exists():
+            return
     DeflectionEvent.objects.create(
         session=session,
         kind=kind,

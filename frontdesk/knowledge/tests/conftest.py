@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from frontdesk.knowledge.models import Status
 from frontdesk.knowledge.services import (
@@ -11,6 +12,14 @@ from frontdesk.knowledge.services import (
     category_save,
     section_save,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Spelling lists and "suggestions shown" marks belong to one test's help center."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
