@@ -204,9 +204,16 @@ ADDRESS_HEADERS = frozenset(
 
 
 def _raw_values(msg: Message, name: str) -> list[str]:
-    """The header's values as they arrived (no parsing: that is what may be slow)."""
-    items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
-    return [str(raw) for key, raw in items if key.lower() == name.lower()]
+    """The header's values as they arrived (no parsing: that is what may be slow). The
+    headers of a part are indexed by name once (a mail's headers are read ~30 times)."""
+    index: dict[str, list[str]] | None = getattr(msg, "_frontdesk_raw", None)
+    if index is None:
+        index = {}
+        items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
+        for key, raw in items:
+            index.setdefault(key.lower(), []).append(str(raw))
+        msg._frontdesk_raw = index  # type: ignore[attr-defined]
+    return index.get(name.lower(), [])
 
 
 _ENCODED_WORD = r"=\?[^?\s]{1,40}\?[qQbB]\?[^?\s]{0,500}\?="
@@ -249,9 +256,12 @@ def _encoded_names_quoted(value: str) -> str:
     return "".join(out)
 
 
+_SURROGATE_RE = re.compile("[\udc80-\udcff]")
+
+
 def _has_8bit(text: str) -> bool:
     """Raw 8-bit bytes read as text by the parser (surrogate escapes)."""
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _SURROGATE_RE.search(text) is not None
 
 
 def _8bit_text(text: str) -> str:
