@@ -30,6 +30,7 @@ from frontdesk.reporting.forms import (
     SurveySettingsForm,
 )
 from frontdesk.reporting.metrics import MEASURES, Filters
+from frontdesk.reporting.pdf import table_pdf
 from frontdesk.reporting.reports import (
     ReportSpec,
     report_run,
@@ -44,6 +45,7 @@ from frontdesk.tickets.selectors import ticket_get_for
 EXPORTS = {
     "csv": ("text/csv; charset=utf-8", table_csv),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", table_xlsx),
+    "pdf": ("application/pdf", table_pdf),
 }
 FILTER_KEYS = ("team", "channel", "ticket_type", "organization")
 

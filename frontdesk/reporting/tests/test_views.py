@@ -469,3 +469,19 @@ def test_the_agent_dashboard_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(20):
         page = client.get(reverse("reporting:agent"))
     assert _number(page.content.decode(), "queue") == "(3)"
+
+
+def test_a_builder_table_downloads_as_pdf(desk_week, after_week, people, client):
+    client.force_login(people["sam"])
+    response = client.get(
+        reverse("reporting:export", args=["pdf"]),
+        {"measure": "created", "group1": "channel", "start": "2026-03-02", "end": "2026-03-06"},
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="created.pdf"'
+    lines = _pdf_text(response.content).splitlines()
+    assert lines[lines.index("Portal") + 1] == "3" and lines[lines.index("Email") + 1] == "2"
+    assert (
+        client.get(reverse("reporting:export", args=["doc"]), {"measure": "created"}).status_code
+        == 404
+    )
