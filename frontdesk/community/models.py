@@ -47,6 +47,10 @@ class Topic(models.Model):
     accepted_post = models.ForeignKey(
         "Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The help-center draft made from this thread (made once; later clicks open it).
+    draft_article = models.ForeignKey(
+        "knowledge.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["category", "-last_post_at"], name="forum_topic_list_idx")]
@@ -78,6 +82,10 @@ class Post(models.Model):
     score = models.IntegerField(default=0)
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
+    # The ticket an agent turned this post into (made once; later clicks open it).
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -42,6 +42,8 @@ def topic_get_for(user: User | None, pk: int) -> Topic:
 def post_list_for(user: User | None, topic: Topic) -> QuerySet[Post]:
     """The posts of a topic the reader may see (the topic itself is checked by the caller)."""
     posts = Post.objects.filter(topic=topic).select_related("author")
+    if _signed_in(user) and user.is_agent:
+        posts = posts.select_related("ticket")  # the ticket a post was turned into
     if not (_signed_in(user) and user.is_agent):
         own_held = (
             Q(author_id=user.pk, status=PostStatus.HELD) if _signed_in(user) else Q(pk__in=[])

@@ -313,10 +313,15 @@ def _status_set(post: Post, status: str) -> None:
     _thread_changed(post.topic_id)
 
 
+@transaction.atomic
 def post_to_ticket(*, post: Post, actor: User) -> Ticket:
-    """Turn a forum post into a support ticket from its author (agents)."""
+    """Turn a forum post into a support ticket from its author (agents). Once: turning it
+    again gives the same ticket."""
     if not actor.is_agent:
         raise PermissionDenied
+    post = Post.objects.select_for_update().select_related("topic", "author").get(pk=post.pk)
+    if post.ticket_id is not None:
+        return post.ticket
     topic = post.topic
     message = message_receive(
         inbound=InboundMessage(
@@ -328,14 +333,21 @@ def post_to_ticket(*, post: Post, actor: User) -> Ticket:
             metadata={"community_post_id": post.pk, "created_by": actor.pk},
         )
     )
+    post.ticket = message.ticket
+    post.save(update_fields=["ticket"])
     return message.ticket
 
 
+@transaction.atomic
 def topic_to_article(*, topic: Topic, actor: User) -> Article:
-    """A knowledge-base draft from a good thread: the question and the best answer."""
+    """A knowledge-base draft from a good thread: the question and the best answer. Once:
+    asking again gives the same draft (unless it was deleted)."""
     if not actor.is_agent:
         raise PermissionDenied
-    first = topic.posts.filter(is_first=True).first()
+    topic = Topic.objects.select_for_update().get(pk=topic.pk)
+    if topic.draft_article_id is not None:
+        return Article.objects.get(pk=topic.draft_article_id)
+    first = topic.posts.filter(is_first=True, status=PostStatus.VISIBLE).first()
     answer = topic.accepted_post
     if answer is None:
         answer = (
@@ -343,13 +355,16 @@ def topic_to_article(*, topic: Topic, actor: User) -> Article:
             .order_by("-by_agent", "-score", "created_at")
             .first()
         )
-    return article_draft_create(
+    article = article_draft_create(
         title=topic.title,
         question=first.body_md if first else "",
         solution=answer.body_md if answer else "",
         author=actor,
         language=topic.language,
     )
+    topic.draft_article = article
+    topic.save(update_fields=["draft_article"])
+    return article
 
 
 _MENTION_RE = re.compile(r"(?<![\w@])@([\w.-]{2,40})", re.UNICODE)

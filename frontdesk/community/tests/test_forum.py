@@ -163,6 +163,18 @@ def test_agent_turns_a_post_into_a_ticket_and_a_thread_into_a_draft(people, aske
         post_to_ticket(post=question, actor=people["dana"])
 
 
+def test_turning_twice_opens_the_same_ticket_and_draft(people, asked, client):
+    question = asked.posts.get()
+    first = post_to_ticket(post=question, actor=people["alice"])
+    assert post_to_ticket(post=question, actor=people["bob"]) == first
+    draft = topic_to_article(topic=asked, actor=people["alice"])
+    assert topic_to_article(topic=asked, actor=people["sam"]) == draft
+    client.force_login(people["bob"])
+    page = client.get(reverse("community:topic", args=[asked.pk])).text
+    assert reverse("desk:ticket", args=[first.number]) in page
+    assert "Turn into a ticket" not in page
+
+
 def test_signed_out_readers_see_public_boards_and_must_sign_in_to_post(people, asked, client):
     page = client.get(reverse("community:topic", args=[asked.pk])).content.decode()
     assert "<strong>card stock</strong>" in page
