@@ -8,6 +8,7 @@ pushes a live hint to the agent's open pages after the commit, and queues the em
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -162,7 +163,13 @@ def _process_local() -> bool:
 
 
 def _generation_file() -> Path:
-    return Path(settings.VAR_DIR) / "notifications-unread.gen"
+    name = "notifications-unread.gen"
+    if getattr(settings, "TESTING", False):
+        # Parallel test workers share the var directory but not a database (nor a job
+        # consumer): each keeps its own generation, or one's notifications would make the
+        # other's cached counts stale in the middle of a query-count pin.
+        name = f"notifications-unread.{os.getpid()}.gen"
+    return Path(settings.VAR_DIR) / name
 
 
 def unread_count_cached(user_id: int) -> int:
