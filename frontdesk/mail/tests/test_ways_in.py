@@ -157,3 +157,74 @@ def test_webhooks_do_not_exist_until_a_secret_is_configured(people, client, sett
     settings.ANYMAIL = {}
     response = client.post(reverse("mail:anymail_postmark_inbound"), {})
     assert response.status_code == 404
+
+
+def test_mailgun_inbound_webhook_checks_its_signature_and_stores_the_raw_mail(
+    people, mailbox, client, settings, django_capture_on_commit_callbacks
+):
+    import hashlib
+    import hmac
+
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret", "MAILGUN_WEBHOOK_SIGNING_KEY": "mg-key"}
+    raw = mail_build(subject="Via Mailgun")
+    timestamp, token = "1765000000", "a" * 50
+    good = hmac.new(b"mg-key", f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    form = {
+        "body-mime": raw.decode(),
+        "recipient": "support+whatever@example.com",
+        "timestamp": timestamp,
+        "token": token,
+    }
+
+    forged = client.post(
+        "/mail/anymail/mailgun/inbound_mime/",
+        {**form, "signature": "0" * 64},
+        HTTP_AUTHORIZATION=_basic("hook:s3cret"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(
+            "/mail/anymail/mailgun/inbound_mime/",
+            {**form, "signature": good},
+            HTTP_AUTHORIZATION=_basic("hook:s3cret"),
+        )
+
+    assert forged.status_code == 400
+    assert accepted.status_code == 200
+    inbound = InboundMail.objects.get()
+    assert inbound.source == InboundSource.WEBHOOK and inbound.mailbox == mailbox
+    assert Message.objects.get().ticket.subject == "Via Mailgun"
+
+
+def test_postmark_inbound_webhook_stores_the_raw_mail(
+    people, mailbox, client, settings, django_capture_on_commit_callbacks
+):
+    import json
+
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret"}
+    raw = mail_build(subject="Via Postmark")
+    payload = {
+        "FromFull": {"Email": "dana@example.com", "Name": "Dana Scully"},
+        "ToFull": [{"Email": "support@example.com", "Name": ""}],
+        "Headers": [],
+        "RawEmail": raw.decode(),
+        "Subject": "Via Postmark",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(
+            reverse("mail:anymail_postmark_inbound"),
+            json.dumps(payload),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=_basic("hook:s3cret"),
+        )
+    anonymous = client.post(
+        reverse("mail:anymail_postmark_inbound"),
+        json.dumps(payload),
+        content_type="application/json",
+    )
+
+    assert accepted.status_code == 200
+    assert anonymous.status_code == 400
+    inbound = InboundMail.objects.get()
+    assert inbound.source == InboundSource.WEBHOOK and inbound.mailbox == mailbox
+    assert Message.objects.get().ticket.subject == "Via Postmark"
