@@ -245,14 +245,14 @@ def outbound_build(outbound: OutboundMail) -> EmailMultiAlternatives:
             "number": ticket.number,
         }
         template = "reply" if outbound.kind == OutboundKind.REPLY else "acknowledgement"
+        event = CustomerEvent.REPLY if template == "reply" else CustomerEvent.ACKNOWLEDGEMENT
         # The admin's text for this event and language, if they wrote one.
         admin_text = customer_text(
-            event=CustomerEvent.REPLY if template == "reply" else CustomerEvent.ACKNOWLEDGEMENT,
-            ticket=ticket,
-            message=message,
-            language=language,
-            builtin=False,
+            event=event, ticket=ticket, message=message, language=language, builtin=False
         )
+        if admin_text is None and not customer_email_enabled(event=event, ticket=ticket):
+            # Switched off after this mail was queued: it is not sent after all.
+            raise MailSwitchedOffError(_("An admin switched this customer email off."))
         if admin_text is not None:
             subject, context["admin_body"], language = admin_text
             template = "admin_reply" if template == "reply" else "admin_text"
@@ -351,7 +351,13 @@ def outbound_send(outbound_id: int) -> OutboundMail | None:
     return outbound
 
 
+class MailSwitchedOffError(Exception):
+    """The customer email was switched off between queueing and sending."""
+
+
 def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, MailSwitchedOffError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _msg in exc.recipients.values())
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500

@@ -218,6 +218,28 @@ def test_switched_off_texts_are_not_sent(
     assert not OutboundMail.objects.exists()
 
 
+def test_a_text_switched_off_while_the_mail_waits_is_not_sent(
+    people, deliver, smtp_server, settings, django_capture_on_commit_callbacks
+):
+    from frontdesk.mail.outbound import outbound_send
+
+    ticket = deliver().ticket_message.ticket
+    smtp_server.messages.clear()
+    smtp_server.refuse["dana@example.com"] = "451 4.3.0 Try again later"
+    message = _reply(people, ticket, django_capture_on_commit_callbacks)
+    outbound = OutboundMail.objects.get(ticket_message=message)
+    _admin_text("reply", "en", "x", "y", active=False)
+    smtp_server.refuse.clear()
+    OutboundMail.objects.filter(pk=outbound.pk).update(next_attempt_at=None)
+
+    outbound_send(outbound.pk)
+
+    outbound.refresh_from_db()
+    assert smtp_server.messages == []
+    assert outbound.state == OutboundState.FAILED
+    assert "switched this customer email off" in outbound.last_error
+
+
 def test_each_event_mails_the_customer_once(
     people, deliver, smtp_server, django_capture_on_commit_callbacks
 ):
