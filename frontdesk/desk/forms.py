@@ -187,6 +187,11 @@ class BulkForm(forms.Form):
     def __init__(self, *args: object, queryset, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["tickets"].queryset = queryset
+        # Every queue page renders these two lists: from the cached configuration.
+        rows = catalog()
+        for name in ("status", "priority"):
+            field = self.fields[name]
+            field.widget.choices = model_choices(field, rows.choices_for(name) or [])
 
 
 class ViewForm(forms.Form):

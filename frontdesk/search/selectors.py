@@ -33,14 +33,14 @@ def ticket_search(user: User, query: str, *, limit: int = 50) -> list[Ticket]:
     ranked = backend().ranked_ids(query, limit=MATCH_LIMIT)
     if not ranked:
         return found
-    by_id = {t.pk: t for t in visible.filter(pk__in=ranked)}
+    # Which ranked tickets the user may see (ids only), then the page's rows with their
+    # people and status: building every ranked match with its joins cost more than the
+    # search itself.
+    allowed = set(ticket_list_for(user).filter(pk__in=ranked).values_list("pk", flat=True))
     seen = {t.pk for t in found}
-    for ticket_id in ranked:
-        ticket = by_id.get(ticket_id)
-        if ticket is not None and ticket.pk not in seen:
-            found.append(ticket)
-        if len(found) >= limit:
-            break
+    wanted = [pk for pk in ranked if pk in allowed and pk not in seen][: max(0, limit - len(found))]
+    by_id = {t.pk: t for t in visible.filter(pk__in=wanted)} if wanted else {}
+    found.extend(by_id[pk] for pk in wanted if pk in by_id)
     return found
 
 
