@@ -266,6 +266,13 @@ def article_get_manage(pk: int, user: User) -> Article:
     return article
 
 
+def feedback_comments(article: Article, *, limit: int = 30) -> list[Feedback]:
+    """Readers' comments on "was this helpful?", newest first (for the editor)."""
+    return list(
+        Feedback.objects.filter(article=article).exclude(comment="").order_by("-created_at")[:limit]
+    )
+
+
 def revisions_for(user: User, article: Article) -> QuerySet[Revision]:
     """An article's revisions, newest first; those that may quote a ticket (saved while it
     was an unpublished draft from the ticket) only for people who may see the ticket."""

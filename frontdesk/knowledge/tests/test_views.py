@@ -165,3 +165,12 @@ def test_help_center_home_pins_its_queries(people, publish, client, django_asser
     with django_assert_max_num_queries(9):
         response = client.get(reverse("knowledge:home"))
     assert response.content.count(b"Article number") >= 6
+
+
+def test_the_editor_shows_what_readers_said(people, publish, client):
+    article = publish("Clear a paper jam", "Open the tray.")
+    url = reverse("knowledge:article", args=["en", article.group.section.slug, article.slug])
+    client.post(url + "feedback/", {"helpful": "no", "comment": "The tray does not open"})
+    client.force_login(people["alice"])
+    page = client.get(reverse("knowledge:edit", args=[article.pk])).text
+    assert "The tray does not open" in page
