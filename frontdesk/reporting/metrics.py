@@ -372,6 +372,39 @@ MEASURES: dict[str, Measure] = {
             live=lambda: {"n": Count("pk")},
             dims=frozenset({"day", "week", "month", "organization"}),
         ),
+        *(
+            Measure(
+                f"nps_{group}",
+                label,
+                "percent",
+                "nps",
+                "answered_at",
+                description,
+                live=lambda q=q: {"c": Count("pk", filter=q), "n": Count("pk")},
+                finish=_ratio("c", "n", 100.0),
+                dims=frozenset({"day", "week", "month", "organization"}),
+            )
+            for group, label, description, q in (
+                (
+                    "promoters",
+                    _("NPS promoters"),
+                    _("Share of NPS answers of 9 or 10."),
+                    Q(score__gte=9),
+                ),
+                (
+                    "passives",
+                    _("NPS passives"),
+                    _("Share of NPS answers of 7 or 8."),
+                    Q(score__gte=7, score__lte=8),
+                ),
+                (
+                    "detractors",
+                    _("NPS detractors"),
+                    _("Share of NPS answers from 0 to 6."),
+                    Q(score__lte=6),
+                ),
+            )
+        ),
         Measure(
             "sla_compliance",
             _("SLA compliance"),

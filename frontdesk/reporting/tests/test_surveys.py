@@ -268,6 +268,12 @@ def test_csat_and_nps_measures(people, make_ticket, settings):
     assert measure_compute("csat_responses", filters=week, scope=Scope()).total == 4
     # 2 promoters, 1 passive, 2 detractors of 5: (2 - 2) / 5.
     assert measure_compute("nps", filters=week, scope=Scope()).total == pytest.approx(0.0)
+    shares = {
+        key: measure_compute(f"nps_{key}", filters=week, scope=Scope()).total
+        for key in ("promoters", "passives", "detractors")
+    }
+    assert shares == {"promoters": 40.0, "passives": 20.0, "detractors": 40.0}
+    assert measure_compute("nps_responses", filters=week, scope=Scope()).total == 5
     by_org = measure_compute("nps", filters=week, scope=Scope(), group=("organization",)).by_key()
     assert by_org == {
         (people["acme"].pk,): pytest.approx(100.0),
