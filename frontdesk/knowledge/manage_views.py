@@ -28,7 +28,14 @@ from frontdesk.knowledge.forms import (
     tag_list,
 )
 from frontdesk.knowledge.markdown import markdown_render
-from frontdesk.knowledge.models import Article, Category, RevisionState, Section, Status
+from frontdesk.knowledge.models import (
+    Article,
+    Category,
+    RevisionState,
+    Section,
+    Status,
+    Visibility,
+)
 from frontdesk.knowledge.search import kb_search
 from frontdesk.knowledge.selectors import (
     article_get_manage,
@@ -453,11 +460,17 @@ def composer_search(request: HttpRequest) -> HttpResponse:
     hits = []
     if query:
         hits = kb_search(request.user, query, kinds=["article"], limit=8, record_failure=False).hits
-    bodies = dict(
-        Article.objects.filter(pk__in=[h.object_id for h in hits]).values_list("pk", "body_md")
-    )
+    found = {
+        pk: (body, audience)
+        for pk, body, audience in Article.objects.filter(
+            pk__in=[h.object_id for h in hits]
+        ).values_list("pk", "body_md", "group__visibility")
+    }
     for hit in hits:
-        hit.body_md = bodies.get(hit.object_id, "")
+        hit.body_md, hit.audience = found.get(hit.object_id, ("", Visibility.AGENTS))
+        # An internal or members-only article: the agent sees who can open the link
+        # before sending it to a customer.
+        hit.audience_label = Visibility(hit.audience).label
     return render(
         request,
         "knowledge/desk/_composer_results.html",

@@ -174,3 +174,13 @@ def test_the_editor_shows_what_readers_said(people, publish, client):
     client.force_login(people["alice"])
     page = client.get(reverse("knowledge:edit", args=[article.pk])).text
     assert "The tray does not open" in page
+
+
+def test_the_composer_marks_an_article_customers_cannot_open(people, publish, client):
+    publish("Reset a password for a customer", "Admin console.", visibility=Visibility.AGENTS)
+    publish("Reset your password", "Choose Forgot.")
+    client.force_login(people["alice"])
+    tool = client.get(reverse("knowledge:composer_search"), {"kb_q": "reset password"}).text
+    items = {item.split("</strong>")[0]: item for item in tool.split("<strong>")[1:]}
+    assert "Agents only (internal)" in items["Reset a password for a customer"]
+    assert 'class="badge"' not in items["Reset your password"]
