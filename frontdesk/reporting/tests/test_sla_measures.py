@@ -167,3 +167,63 @@ def test_alice_sees_her_overdue_and_coming_sla_targets_first(sla_week, people, m
     assert "Overdue" in late_row and "First response" in late_row
     coming_row = risks[risks.index(f'data-risk="{coming.number}"') :]
     assert "Overdue" not in coming_row[: coming_row.index("</tr>")]
+
+
+def test_every_figure_sam_reads_on_the_dashboard_for_the_week(sla_week, after_week, people, client):
+    """The whole supervisor dashboard for the desk week, as Sam reads it, computed by hand
+    (the same on SQLite and PostgreSQL). Dana rates T1 bad and T2 good, Erik T3 good."""
+    import json
+    import re
+
+    from frontdesk.reporting.surveys import csat_answer, csat_survey_ensure
+
+    for key, rating in (("t1", 0), ("t2", 1), ("t3", 1)):
+        csat_answer(survey=csat_survey_ensure(ticket=sla_week[key]), rating=rating)
+    client.force_login(people["sam"])
+    html = client.get(
+        reverse("reporting:dashboard"), {"start": "2026-03-02", "end": "2026-03-06"}
+    ).content.decode()
+    period = html[html.index('id="kpi-title"') : html.index('class="charts"')]
+    kpis = dict(re.findall(r'kpi-label">([^<]+)</span><span class="kpi-value">([^<]+)<', period))
+    assert kpis == {
+        "Tickets created": "5",
+        "Tickets solved": "3",
+        "First response time (median)": "1 h 0 min",  # 30 min, 1 h, 4 h
+        "Full resolution time (median)": "1 d 1 h",  # 3 h, 25.5 h, 48 h
+        "Reopen rate": "33.3 %",  # T3
+        "One-touch resolution rate": "33.3 %",  # T1
+        "Customer satisfaction (CSAT)": "66.7 %",
+        "Net Promoter Score": "—",
+        # First responses: T1, T3 met, T2 breached; resolutions: T1 met (3 h of 8),
+        # T2 (10.5 h) and T3 (11 h) breached: 3 of 6.
+        "SLA compliance": "50.0 %",
+    }
+
+    def chart(name: str) -> dict:
+        start = html.index(">", html.index(f'id="{name}"')) + 1
+        return json.loads(html[start : html.index("</script>", start)])
+
+    assert chart("data-sla")["labels"] == ["First response", "Resolution"]
+    assert chart("data-sla")["datasets"][0]["data"] == [66.67, 33.33]
+    assert chart("data-first-response")["datasets"][0]["data"] == [1, 1, 1, 0, 0, 0]
+    assert chart("data-backlog")["datasets"][0]["data"] == [0, 0, 1, 0, 0]
+    volume = chart("data-volume")
+    assert volume["datasets"][0]["data"] == [4, 1, 0, 0, 0]
+    assert volume["datasets"][1]["data"] == [1, 1, 1, 0, 0]
+    csat = chart("data-csat")  # all three ratings were given on Friday
+    assert csat["datasets"][0]["data"] == [None, None, None, None, 66.67]
+    live = html[html.index('id="live-counters"') : html.index('id="kpi-title"')]
+    counters = dict(re.findall(r'data-counter="(\w+)">([^<]+)<', live))
+    assert counters == {
+        "created": "0",
+        "solved": "0",
+        "first_response_median": "—",
+        "open": "1",
+        "unassigned": "1",
+        "unanswered": "1",
+    }
+    agents = html[html.index('id="agents-title"') : html.index('id="feedback-title"')]
+    alice = agents[agents.index("Alice Agent") :]
+    alice = alice[: alice.index("</tr>")]
+    # Solved 2, median first response (1 h + 4 h) / 2, CSAT 1 of 2, SLA 2 of 4 met.
+    assert re.findall(r'num-col">([^<]+)<', alice) == ["2", "2 h 30 min", "50 %", "50 %"]
