@@ -331,7 +331,8 @@ def test_a_bad_rating_reopens_the_ticket_through_a_rule(
     solved_ticket, people, make_ticket, client, django_capture_on_commit_callbacks
 ):
     """The desk's rule "Bad rating: follow up" (Feedback received, rating not positive)
-    reopens the ticket with a note for the team; a good rating on another ticket does not."""
+    reopens the ticket with a note for the team and tells the team lead (Sam, supervisor);
+    a good rating on another ticket does none of it."""
     from frontdesk.automation.services import trigger_save
     from frontdesk.tickets.models import Message, MessageKind
 
@@ -344,6 +345,7 @@ def test_a_bad_rating_reopens_the_ticket_through_a_rule(
             "actions": [
                 {"type": "set", "field": "status", "value": "open"},
                 {"type": "note", "body": "Unhappy customer: please call back."},
+                {"type": "notify", "to": "supervisors", "text": "Bad rating"},
             ],
             "active": True,
             "position": 0,
@@ -369,6 +371,12 @@ def test_a_bad_rating_reopens_the_ticket_through_a_rule(
         ticket=solved_ticket, kind=MessageKind.NOTE, body_text__contains="please call back"
     ).exists()
     assert happy.status.slug == "solved"
+    from frontdesk.notifications.models import Notification
+
+    told = Notification.objects.filter(user=people["sam"], ticket__isnull=False)
+    assert list(told.values_list("ticket_id", "title")) == [
+        (solved_ticket.pk, f"#{solved_ticket.number}: Bad rating")
+    ]
 
 
 def test_nps_asks_again_after_the_interval_if_served_within_it(
