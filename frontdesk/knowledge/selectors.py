@@ -15,8 +15,19 @@ import difflib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
 from frontdesk.accounts.models import User
@@ -327,25 +338,39 @@ def report_articles(*, order: str = "views", limit: int = 50) -> list[Article]:
         .annotate(total=Sum("count"))
         .values("total")
     )
-    comments = (
-        Feedback.objects.filter(article=OuterRef("pk"))
+    # Articles readers have had (drafts have no readers; a draft written from a ticket is
+    # not even every agent's to see). Sorted in the database, not in Python: the report
+    # must not load every article of a large help center.
+    articles = Article.objects.filter(published_at__isnull=False).select_related("group__section")
+    share = Cast(F("helpful_yes"), FloatField()) / Cast(
+        F("helpful_yes") + F("helpful_no"), FloatField()
+    )
+    if order == "helpful":
+        articles = articles.filter(Q(helpful_yes__gt=0) | Q(helpful_no__gt=0))
+        articles = articles.annotate(share=share).order_by("-share", "-helpful_yes", "-pk")
+    elif order == "unhelpful":
+        articles = articles.filter(helpful_no__gt=0)
+        articles = articles.annotate(share=share).order_by("share", "-helpful_no", "-pk")
+    else:
+        articles = articles.annotate(views=Coalesce(Subquery(views), 0)).order_by("-views", "-pk")
+    rows = list(articles[:limit])
+    counts = dict(
+        ViewCount.objects.filter(article__in=rows)
+        .values("article")
+        .annotate(total=Sum("count"))
+        .values_list("article", "total")
+    )
+    noted = dict(
+        Feedback.objects.filter(article__in=rows)
         .exclude(comment="")
         .values("article")
         .annotate(n=Count("pk"))
-        .values("n")
+        .values_list("article", "n")
     )
-    articles = Article.objects.select_related("group__section").annotate(
-        views=Coalesce(Subquery(views), 0), comment_count=Coalesce(Subquery(comments), 0)
-    )
-    if order == "helpful":
-        rows = [a for a in articles if a.helpful_yes or a.helpful_no]
-        rows.sort(key=lambda a: (a.helpful_share or 0, a.helpful_yes), reverse=True)
-        return rows[:limit]
-    if order == "unhelpful":
-        rows = [a for a in articles if a.helpful_no]
-        rows.sort(key=lambda a: (a.helpful_share or 0, -a.helpful_no))
-        return rows[:limit]
-    return list(articles.order_by("-views", "-pk")[:limit])
+    for article in rows:
+        article.views = counts.get(article.pk, 0)
+        article.comment_count = noted.get(article.pk, 0)
+    return rows
 
 
 def failed_searches(*, limit: int = 50) -> list[FailedSearch]:

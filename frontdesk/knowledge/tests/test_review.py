@@ -210,3 +210,25 @@ def test_a_draft_from_a_ticket_stays_with_people_who_see_the_ticket(
     # Later saves are ordinary history, for everyone.
     article_save(article=draft, title="VPN drops", body_md="Reconnect.", author=people["sam"])
     assert [r.number for r in revisions_for(people["carol"], draft)] == [3]
+
+
+def test_the_report_ranks_read_articles_and_leaves_drafts_out(people, publish, make_ticket):
+    from frontdesk.knowledge.selectors import report_articles
+    from frontdesk.knowledge.services import article_viewed, feedback_record
+
+    jam = publish("Clear a paper jam", "Open the tray.")
+    toner = publish("Replace the toner", "Swap it.")
+    for _ in range(3):
+        article_viewed(article=toner)
+    article_viewed(article=jam)
+    feedback_record(article=jam, helpful=True, reader_key="a", user=None, comment="Thanks")
+    feedback_record(article=toner, helpful=False, reader_key="a", user=None)
+    feedback_record(article=toner, helpful=True, reader_key="b", user=None)
+    draft = article_draft_from_ticket(ticket=make_ticket(subject="Secret"), author=people["sam"])
+
+    by_views = report_articles(order="views")
+    assert [(a.pk, a.views) for a in by_views] == [(toner.pk, 3), (jam.pk, 1)]
+    assert draft.pk not in {a.pk for a in by_views}
+    assert [a.comment_count for a in by_views] == [0, 1]
+    assert [a.pk for a in report_articles(order="helpful")] == [jam.pk, toner.pk]
+    assert [a.pk for a in report_articles(order="unhelpful")] == [toner.pk]
