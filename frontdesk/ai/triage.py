@@ -180,27 +180,46 @@ def triage_train(*, targets: dict[str, float] | None = None) -> TriageModel | No
         return None
     buffer = io.BytesIO()
     pickle.dump(classifiers, buffer)
-    return TriageModel.objects.create(
+    row = TriageModel.objects.create(
         created_at=clock.now(),
         mode=embeddings.mode(),
         n_train=len(tickets),
         report=report,
         blob=buffer.getvalue(),
     )
+    _model_keep(row, classifiers)  # this process predicts with it at once
+    return row
 
 
 _loaded: dict[str, Any] = {}
+# A process asks the database for a newer model at most this often; the one it trained
+# itself it uses at once. (A weekly model reaching other workers a minute late is fine; a
+# query on every prediction is not.)
+MODEL_CHECK_SECONDS = 60.0
 
 
 def model_current() -> tuple[TriageModel, dict[str, TextClassifier]] | None:
+    """The latest model, unpickled once per process and kept."""
+    import time
+
+    now = time.monotonic()
+    if "row" in _loaded and now - _loaded.get("checked", 0.0) < MODEL_CHECK_SECONDS:
+        return _loaded["row"], _loaded["classifiers"]
     latest = TriageModel.objects.only("pk").order_by("-created_at", "-pk").first()
     if latest is None:
+        _loaded.clear()
         return None
     if _loaded.get("pk") != latest.pk:
         row = TriageModel.objects.get(pk=latest.pk)
-        _loaded["pk"], _loaded["row"] = row.pk, row
-        _loaded["classifiers"] = pickle.loads(bytes(row.blob))  # noqa: S301 - our own model
+        _model_keep(row, pickle.loads(bytes(row.blob)))  # noqa: S301 - our own model
+    _loaded["checked"] = now
     return _loaded["row"], _loaded["classifiers"]
+
+
+def _model_keep(row: TriageModel, classifiers: dict[str, TextClassifier]) -> None:
+    import time
+
+    _loaded.update(pk=row.pk, row=row, classifiers=classifiers, checked=time.monotonic())
 
 
 def predict_text(text: str, vector: np.ndarray | None = None) -> dict[str, tuple[str, float]]:
