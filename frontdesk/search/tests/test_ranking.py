@@ -71,3 +71,21 @@ def test_full_reindex_rebuilds_every_document_and_search_still_finds_them(zebras
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'search_ticket_doc_gin'"
             )
             assert "gin (document)" in cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reindex_on_two_connections_builds_the_same_index(people, make_ticket):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from frontdesk.search.services import search_reindex
+
+    tickets = [make_ticket(subject=f"Case {i}", body=f"zebras {i}") for i in range(9)]
+    search_reindex(batch_size=2)  # the documents, one connection
+    backend().delete_all()
+    out = StringIO()
+    call_command("search_reindex", "--batch-size", "2", "--jobs", "2", stdout=out)
+    assert "rebuilt over" in out.getvalue()
+    found = {t.pk for t in ticket_search(people["alice"], "zebras")}
+    assert found == {t.pk for t in tickets}
