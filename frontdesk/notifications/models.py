@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("My ticket breached its SLA")
     ESCALATION = "escalation", _("An escalation rule tells me")
     RULE = "rule", _("A trigger notifies me")
+    WEBHOOK_OFF = "webhook_off", _("A webhook was switched off after failing (admins)")
 
 
 # (in_app, email) when an agent has not chosen.
@@ -33,6 +34,7 @@ DEFAULT_PREFERENCES: dict[str, tuple[bool, bool]] = {
     Kind.SLA_BREACH: (True, True),
     Kind.ESCALATION: (True, True),
     Kind.RULE: (True, True),
+    Kind.WEBHOOK_OFF: (True, True),
 }
 
 

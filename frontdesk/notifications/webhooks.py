@@ -508,15 +508,38 @@ def _failed(
     )
     subscription = WebhookSubscription.objects.get(pk=delivery.subscription_id)
     if subscription.active and subscription.consecutive_failures >= disable_after():
-        WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        switched_off = WebhookSubscription.objects.filter(pk=subscription.pk, active=True).update(
             active=False,
             disabled_reason=f"switched off after {subscription.consecutive_failures} failed "
             f"attempts in a row (last: {error})"[:300],
         )
+        if switched_off:
+            _admins_tell(subscription, error)
     if not final:
         transaction.on_commit(lambda: _enqueue(delivery.pk, delay=delay))
     delivery.refresh_from_db()
     return delivery
+
+
+def _admins_tell(subscription: WebhookSubscription, error: str) -> None:
+    """Whoever runs the desk hears that an integration stopped (in-app and email)."""
+    from django.utils.translation import gettext as _
+
+    from frontdesk.accounts.models import Role, User
+    from frontdesk.notifications.models import Kind
+    from frontdesk.notifications.services import notify
+
+    url = reverse("notifications:webhook_edit", args=[subscription.pk])
+    for admin in User.objects.filter(role=Role.ADMIN, is_active=True):
+        notify(
+            user=admin,
+            kind=Kind.WEBHOOK_OFF,
+            title=_("Webhook “%(name)s” was switched off after %(count)s failures")
+            % {"name": subscription.name, "count": subscription.consecutive_failures},
+            body=error[:500],
+            key=f"webhook-off:{subscription.pk}:{subscription.consecutive_failures}",
+            url=url,
+        )
 
 
 def deliveries_due(limit: int = 200) -> list[int]:

@@ -14,7 +14,12 @@ import time_machine
 
 from frontdesk.core import clock
 from frontdesk.notifications.crypto import secret_decrypt
-from frontdesk.notifications.models import DeliveryState, WebhookDelivery, WebhookSubscription
+from frontdesk.notifications.models import (
+    DeliveryState,
+    Notification,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from frontdesk.notifications.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -151,6 +156,12 @@ def test_repeated_failures_switch_the_subscription_off(people, receiver, hook, s
     assert hook.active is False
     assert "3 failed attempts" in hook.disabled_reason
     assert len(receiver.requests) == 3  # the fourth was not even tried
+    # Ada, the admin, hears about it once, with a link to the webhook; agents do not.
+    told = Notification.objects.filter(kind="webhook_off")
+    assert [(n.user, n.url) for n in told] == [
+        (people["ada"], f"/notifications/webhooks/{hook.pk}/")
+    ]
+    assert "switched off after 3 failures" in told.get().title
 
 
 @pytest.mark.parametrize(
