@@ -3,7 +3,6 @@ desk's data, and choosing a channel redraws them with only that channel's ticket
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -60,16 +59,7 @@ def _total(page, chart: str) -> float:  # type: ignore[no-untyped-def]
     return float(canvas.get_attribute("data-total") or 0)
 
 
-def _picture(page, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The dashboard's picture: always a test artifact (in the test's temporary folder);
-    the README's committed screenshot only when asked for (``FRONTDESK_SCREENSHOTS=1``), so
-    an ordinary test run leaves the checkout clean."""
-    page.screenshot(path=str(tmp_path / "reporting-dashboard.png"), full_page=False)
-    if os.environ.get("FRONTDESK_SCREENSHOTS") == "1":
-        screenshot(page, "reporting-dashboard")
-
-
-def test_supervisor_dashboard_draws_and_filters(page, live_server, people, make_ticket, tmp_path):
+def test_supervisor_dashboard_draws_and_filters(page, live_server, people, make_ticket):
     _desk_history(people, make_ticket)
     login(page, "supervisor@example.com", PASSWORD)
     page.clock.install()  # the live counters' 30-second timer runs when the test says
@@ -82,8 +72,9 @@ def test_supervisor_dashboard_draws_and_filters(page, live_server, people, make_
     assert page.locator("[data-counter=open]").inner_text() == "4"
     page.set_viewport_size({"width": 1400, "height": 1450})  # the charts in the picture
     page.wait_for_timeout(300)  # Chart.js redraws on resize
-    _picture(page, tmp_path)
-    assert (tmp_path / "reporting-dashboard.png").stat().st_size > 10_000
+    # docs/screenshots/ only with FRONTDESK_SCREENSHOTS=1, else a temporary folder
+    # (tests/browser/conftest.py), so a test run leaves the checkout clean.
+    screenshot(page, "reporting-dashboard")
     with page.expect_navigation():
         page.select_option("select[name=channel]", "email")
     assert "channel=email" in page.url
