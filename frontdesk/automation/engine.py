@@ -258,8 +258,11 @@ def sla_event_process(
 
 
 def feedback_process(*, ticket_id: int, response_id: int) -> AutomationRun | None:
-    """A customer answered a survey: run the "Feedback received" triggers once for it."""
+    """A customer answered a survey: run the "Feedback received" triggers once for each
+    answer (a rating changed within the change window is a new answer, so a good rating
+    turned bad still reaches the bad-rating rule)."""
     extra: dict[str, Any] = {}
+    version = ""
     try:
         from frontdesk.reporting.models import CsatSurvey
 
@@ -272,8 +275,10 @@ def feedback_process(*, ticket_id: int, response_id: int) -> AutomationRun | Non
             "feedback.positive": getattr(survey, "positive", None),
             "feedback.comment": getattr(survey, "comment", ""),
         }
+        answered = getattr(survey, "changed_at", None) or getattr(survey, "answered_at", None)
+        version = f":{answered.isoformat()}" if answered else ""
     return _keyed_pass(
-        ticket_id, event="feedback_received", key=f"feedback:{response_id}", extra=extra
+        ticket_id, event="feedback_received", key=f"feedback:{response_id}{version}", extra=extra
     )
 
 

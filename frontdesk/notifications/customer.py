@@ -140,11 +140,14 @@ def customer_text(
             event=event, language__in={language, settings.LANGUAGE_CODE.split("-")[0]}
         )
     }
-    row = rows.get(language) or rows.get(settings.LANGUAGE_CODE.split("-")[0])
-    if row is not None and not row.active:
-        return None
+    row = rows.get(language)
+    default = rows.get(settings.LANGUAGE_CODE.split("-")[0])
+    if (row or default) is not None and not (row or default).active:
+        return None  # the admin turned this mail off (in the reader's or the default language)
     if row is None and not builtin:
         return None
+    # A reader whose language has no admin text gets the built-in text in their language,
+    # never the default language's admin text labelled as theirs.
     with translation.override(language):
         subject, body = (row.subject, row.body) if row is not None else builtin_text(event)
         context = _context(ticket, message, language)
@@ -158,6 +161,7 @@ def customer_text(
 def solved_mail_queue(*, ticket: Ticket, event_id: int) -> bool:
     """Tell the requester their request was solved, with the link to reopen it; once per
     solve (the key is the status change's event id)."""
+    from frontdesk.mail.outbound import customer_mail_headers
     from frontdesk.notifications.services import mail_queue
 
     if not getattr(settings, "NOTIFY_CUSTOMER_SOLVED", True):
@@ -175,7 +179,9 @@ def solved_mail_queue(*, ticket: Ticket, event_id: int) -> bool:
         subject=subject,
         body=body,
         ticket=ticket,
-        headers={"Content-Language": language},
+        # From the ticket's mailbox, with our signed reply token and the thread's ids: a
+        # reply to "solved" joins (and reopens) the ticket instead of opening a new one.
+        headers={**customer_mail_headers(ticket=ticket), "Content-Language": language},
     )
     return job is not None
 

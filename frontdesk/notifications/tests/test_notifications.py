@@ -212,3 +212,37 @@ def test_a_notification_made_by_the_job_process_reaches_the_web_process_bell(
     services.generation_move(people["bob"].pk)
     page = client.get(reverse("desk:home"), follow=True).content.decode()
     assert "Notifications, 1 unread" in page
+
+
+def test_a_reader_without_an_admin_text_in_their_language_gets_the_builtin_one(
+    people, make_ticket, settle
+):
+    from frontdesk.notifications.customer import template_save
+
+    template_save(event="solved", language="en", subject="All done", body="Bye", active=True)
+    solved = Status.objects.filter(category="solved").first()
+    english, swedish = make_ticket(), make_ticket(requester=people["erik"], subject="Skrivaren")
+    mail.outbox.clear()
+    for ticket in (english, swedish):
+        ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
+    settle()
+    assert [m.subject for m in ours("dana@example.com")] == ["All done"]
+    erik = ours("erik@example.org")
+    assert len(erik) == 1 and erik[0].subject != "All done" and erik[0].body != "Bye"
+    assert erik[0].extra_headers["Content-Language"] == "sv"
+
+
+def test_a_reply_to_the_solved_mail_joins_the_ticket_thread(people, make_ticket, settle):
+    from frontdesk.mail.tokens import token_verify, tokens_in_addresses
+
+    solved = Status.objects.filter(category="solved").first()
+    ticket = make_ticket()
+    mail.outbox.clear()
+    ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
+    settle()
+    (sent,) = ours("dana@example.com")
+    headers = sent.extra_headers
+    assert headers["X-Frontdesk-Ticket"] == str(ticket.number)
+    (token,) = tokens_in_addresses([headers["Reply-To"]])
+    assert token_verify(token=token, email="dana@example.com") == ticket.pk
+    assert headers["Message-ID"].startswith("<") and token in headers["Message-ID"]

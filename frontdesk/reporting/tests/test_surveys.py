@@ -378,6 +378,13 @@ def test_a_bad_rating_reopens_the_ticket_through_a_rule(
         (solved_ticket.pk, f"#{solved_ticket.number}: Bad rating")
     ]
 
+    # Erik changes his mind within the window: the changed (bad) answer reaches the rule.
+    survey = CsatSurvey.objects.get(ticket=happy)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reporting:csat_answer", args=[csat_token(survey)]), {"rating": "0"})
+    happy.refresh_from_db()
+    assert happy.status.slug == "open"
+
 
 def test_nps_asks_again_after_the_interval_if_served_within_it(
     solved_ticket, people, make_ticket, django_capture_on_commit_callbacks
