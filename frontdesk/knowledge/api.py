@@ -14,7 +14,8 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -60,8 +61,11 @@ from frontdesk.knowledge.services import (
     article_transition,
     article_update,
     article_viewed,
+    can_publish,
     edit_needs_review,
     feedback_record,
+    revision_decline,
+    revision_publish,
     translation_create,
 )
 
@@ -287,6 +291,13 @@ class ArticleUpdateSerializer(StrictSerializer):
 class TransitionSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=Status.choices)
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class RevisionDecisionSerializer(StrictSerializer):
+    decision = serializers.ChoiceField(
+        choices=["publish", "decline"],
+        help_text="publish: the change becomes the live text; decline: it stays in history.",
+    )
 
 
 class TranslationCreateSerializer(StrictSerializer):
@@ -548,6 +559,42 @@ class ArticleViewSet(viewsets.GenericViewSet):
     def revisions(self, request: Request, pk: str) -> Response:
         article = article_get_by_id_for(request.user, int(pk))
         return Response(RevisionSerializer(revisions_for(request.user, article), many=True).data)
+
+    @extend_schema(
+        summary="Publish or decline an agent's change waiting for review (supervisors and admins)",
+        parameters=[
+            OpenApiParameter(
+                "number", int, OpenApiParameter.PATH, description="The revision's number."
+            )
+        ],
+        request=RevisionDecisionSerializer,
+        responses=AgentArticleDetailSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAgent],
+        url_path=r"revisions/(?P<number>[0-9]{1,9})/decide",
+        url_name="revision-decide",
+    )
+    def revision_decide(self, request: Request, pk: str, number: str) -> Response:
+        article = article_get_by_id_for(request.user, int(pk))
+        revision = revisions_for(request.user, article).filter(number=int(number)).first()
+        if revision is None:
+            raise Http404("No such revision")
+        if not can_publish(request.user):
+            raise PermissionDenied(_("Only supervisors and admins can publish or decline."))
+        payload = RevisionDecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            if payload.validated_data["decision"] == "publish":
+                revision_publish(revision=revision, actor=request.user)
+            else:
+                revision_decline(revision=revision, actor=request.user)
+        except ValidationError as exc:
+            raise ValidationError({"decision": exc.messages}) from exc
+        article = article_get_by_id_for(request.user, article.pk)
+        return Response(self._detail(request, article))
 
     # -- readers' feedback --
 

@@ -70,6 +70,11 @@ ROUTES = {
     "api:kb-article-revisions": ("GET", API_STAFF),
     "api:kb-article-transition": ("POST", API_STAFF_BAD_POST),
     "api:kb-article-translations": ("POST", API_STAFF_BAD_POST),
+    # Deciding on an agent's change is for supervisors and admins (empty payload: 400).
+    "api:kb-article-revision-decide": (
+        "POST",
+        {**API_STAFF, "alice": 403, "carol": 403, "sam": 400, "ada": 400},
+    ),
 }
 
 
@@ -127,4 +132,5 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         "api:kb-article-revisions": {"pk": article.pk},
         "api:kb-article-transition": {"pk": article.pk},
         "api:kb-article-translations": {"pk": article.pk},
+        "api:kb-article-revision-decide": {"pk": article.pk, "number": 1},
     }

@@ -172,7 +172,16 @@ def test_api_patch_by_an_agent_is_accepted_for_review(people, publish, client):
     assert response.status_code == 403
     revisions = client.get(url + "revisions/").json()
     assert revisions[0]["state"] == "review" and revisions[0]["body_md"] == "Tray two."
+    decide = f"{url}revisions/{revisions[0]['number']}/decide/"
+    payload = {"decision": "publish"}
+    assert client.post(decide, payload, content_type="application/json").status_code == 403
     client.force_login(people["sam"])
+    bad = client.post(decide, {"decision": "maybe"}, content_type="application/json")
+    assert bad.status_code == 400 and "decision" in bad.json()
+    done = client.post(decide, payload, content_type="application/json")
+    assert done.status_code == 200 and done.json()["body_md"] == "Tray two."
+    again = client.post(decide, payload, content_type="application/json")
+    assert again.status_code == 400 and "decision" in again.json()
     response = client.patch(url, {"body_md": "Tray three."}, content_type="application/json")
     assert response.status_code == 200 and response.json()["body_md"] == "Tray three."
 
