@@ -12,6 +12,9 @@ way round. Each app registers its pieces once, from ``AppConfig.ready``:
   checks, "show original"). ``context(messages, user)`` is called once per page with every
   message shown and returns ``{message_id: context}``: one query for all, not one per
   message.
+- ``HistorySource``: lines another app adds to a ticket's History tab (e.g. the rules that
+  ran). ``rows(ticket, user)`` is called once per page and returns objects with
+  ``created_at``, ``who``, ``what``, ``old`` and ``new``: one query for all, not one per line.
 
 Templates receive ``ticket``, ``user`` and the dict the entry's ``context`` returned under
 ``ext``. A ``context`` returning ``None`` hides the entry for that page.
@@ -97,6 +100,13 @@ class MessageExtra:
     position: int = 100
 
 
+@dataclass(frozen=True)
+class HistorySource:
+    key: str
+    rows: Callable[[Ticket, User], list[Any]]
+    position: int = 100
+
+
 _registry: dict[type, dict[str, Any]] = {
     NavLink: {},
     SettingsLink: {},
@@ -104,11 +114,18 @@ _registry: dict[type, dict[str, Any]] = {
     TicketAction: {},
     ComposerTool: {},
     MessageExtra: {},
+    HistorySource: {},
 }
 
 
 def register(
-    entry: NavLink | SettingsLink | TicketPanel | TicketAction | ComposerTool | MessageExtra,
+    entry: NavLink
+    | SettingsLink
+    | TicketPanel
+    | TicketAction
+    | ComposerTool
+    | MessageExtra
+    | HistorySource,
 ) -> None:
     """Add (or replace, by key) one extension. Call from ``AppConfig.ready``."""
     _registry[type(entry)][entry.key] = entry
@@ -154,3 +171,12 @@ def ticket_extensions(ticket: Ticket, user: User, messages: Iterable[Message]) -
         "ext_composer": _rendered(ComposerTool, ticket, user),
         "ext_messages": per_message,
     }
+
+
+def history_timeline(ticket: Ticket, user: User, events: Iterable[Any]) -> list[Any]:
+    """The ticket's own events and the lines other apps add, in time order (an app's line
+    after the ticket's events of the same instant)."""
+    lines = list(events)
+    for source in entries(HistorySource):
+        lines.extend(source.rows(ticket, user))
+    return sorted(lines, key=lambda line: line.created_at)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import customer_get_or_create
 from frontdesk.desk import extensions, live
-from frontdesk.desk.extensions import ticket_extensions
+from frontdesk.desk.extensions import history_timeline, ticket_extensions
 from frontdesk.desk.forms import BulkForm, NewTicketForm, PropertiesForm, ReplyForm, ViewForm
 from frontdesk.desk.models import TicketSeen
 from frontdesk.desk.permissions import agent_required
@@ -269,7 +269,8 @@ def ticket_panel(request: HttpRequest, number: int, key: str) -> HttpResponse:
 @agent_required
 def ticket_history(request: HttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, number)
-    context = {"ticket": ticket, "events": list(event_list_for(ticket)), "tab": "history"}
+    events = history_timeline(ticket, request.user, event_list_for(ticket))
+    context = {"ticket": ticket, "events": events, "tab": "history"}
     context.update(_sidebar(request))
     return render(request, "desk/history.html", context)
 
