@@ -58,9 +58,13 @@ class RunRow:
 
 
 def _actions_text(actions: list[dict[str, Any]]) -> str:
+    from frontdesk.automation.actions import ACTION_TYPES
+
     parts = []
     for action in actions:
-        text = f"{action.get('type', '')} {action.get('detail', '')}".strip()
+        kind, detail = action.get("type", ""), action.get("detail", "")
+        label = str(ACTION_TYPES.get(kind, kind))
+        text = f"{label}: {detail}" if detail else label
         if not action.get("ok"):
             text = _("%(action)s (failed)") % {"action": text}
         parts.append(text)

@@ -192,7 +192,7 @@ def test_matched_rules_read_as_history_lines_in_one_query(
         ("Automation", "Rule “Refunds to billing” matched"),
         ("Automation", "Routing: Round robin"),
     ]
-    assert rows[0].new.startswith("add_tag billing; set")
+    assert rows[0].new.startswith("Add a tag: billing; Set a field")
     assert rows[0].new.endswith("(failed)")
     assert "alice@example.com" in rows[1].new
     # Customers never see what the rules did.

@@ -31,7 +31,7 @@ def test_history_shows_the_rules_that_acted_between_the_changes(client, people, 
     client.force_login(people["alice"])
     page = client.get(reverse("desk:ticket_history", args=[ticket.number])).content.decode()
     assert "Rule “Refunds to billing” matched" in page
-    assert "add_tag billing" in page
+    assert "Add a tag: billing" in page
     assert page.index("Rule “Refunds to billing”") > page.index("created")
     client.force_login(people["dana"])  # customers never see the desk's history
     assert client.get(reverse("desk:ticket_history", args=[ticket.number])).status_code in {
