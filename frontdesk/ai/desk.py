@@ -49,6 +49,8 @@ def register_all() -> None:
             template="ai/_similar_panel.html",
             context=similar_context,
             position=30,
+            # a nearest-neighbour search and its visibility checks: fetched after the page
+            deferred=True,
         )
     )
     register(

@@ -112,6 +112,21 @@ def test_similar_solved_ticket_shows_its_solution(semantic, make_ticket, people)
     assert not found_for_carol.solved and not found_for_carol.open
 
 
+def test_ticket_page_loads_similar_tickets_after_the_page(semantic, make_ticket, people, client):
+    """The panel is a placeholder on the ticket page (the page does not wait for the
+    neighbour search) and its own request lists the solved look-alike with its solution."""
+    old = make_ticket(subject="VPN disconnects every hour", body="The VPN drops hourly.")
+    _solve(old, people, reply="Update the VPN client to 5.2; the hourly drop is fixed there.")
+    new = make_ticket(subject="VPN keeps dropping each hour", body="My VPN connection drops.")
+    client.force_login(people["alice"])
+    page = client.get(reverse("desk:ticket", args=[new.number])).content.decode()
+    panel_url = reverse("desk:ticket_panel", args=[new.number, "ai-similar"])
+    assert panel_url in page and "Update the VPN client" not in page
+    panel = client.get(panel_url).content.decode()
+    assert "Similar tickets" in panel and f"#{old.number}" in panel
+    assert "Update the VPN client" in panel
+
+
 def test_ticket_index_survives_a_restart(semantic, make_ticket, people):
     old = make_ticket(subject="VPN disconnects every hour", body="The VPN drops hourly.")
     assert store.ticket_index_rebuild(model=semantic.name) >= 1
