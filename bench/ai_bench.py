@@ -69,6 +69,42 @@ def p95(values: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)
 
 
+def index_recall(index, synthesized, *, size: int, chunk: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """For 50 new queries: the share of the exact 10 nearest the index returns, and the share
+    of what it returns that is within 0.005 cosine of the exact 10th (the synthesized set
+    holds ~100 near-copies of each BANKING77 vector, whose order 8-bit cells cannot tell)."""
+    import numpy as np
+
+    queries = np.vstack([synthesized(10**9 + i, 1)[0] for i in range(50)])
+    best = np.full((50, 10), -2.0, dtype=np.float32)
+    ids = np.zeros((50, 10), dtype=np.int64)
+    for start in range(0, size, chunk):  # the exact 10 nearest, chunk by chunk
+        n = min(chunk, size - start)
+        both = np.hstack([best, queries @ synthesized(start, n).T])
+        both_ids = np.hstack([ids, np.arange(start, start + n)[None, :].repeat(50, 0)])
+        top = np.argsort(-both, axis=1)[:, :10]
+        best = np.take_along_axis(both, top, 1)
+        ids = np.take_along_axis(both_ids, top, 1)
+    found = [index.search(q, 10).keys.astype(np.int64) for q in queries]
+    exact_share = np.mean(
+        [len(set(f.tolist()) & set(e.tolist())) / 10 for f, e in zip(found, ids, strict=True)]
+    )
+    by_chunk: dict[int, list[tuple[int, int]]] = {}
+    for i, keys in enumerate(found):
+        for key in keys.tolist():
+            by_chunk.setdefault(key // chunk, []).append((i, key))
+    close = []
+    for part, items in by_chunk.items():
+        block = synthesized(part * chunk, min(chunk, size - part * chunk))
+        close += [
+            float(queries[i] @ block[key - part * chunk]) >= best[i, 9] - 0.005 for i, key in items
+        ]
+    return {
+        "similar_tickets_recall_at_10": round(float(exact_share), 3),
+        "similar_tickets_within_0005_of_10th": round(float(np.mean(close)), 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--var", default=str(Path(tempfile.gettempdir()) / "frontdesk-ai-bench"))
@@ -256,25 +292,11 @@ def main() -> None:
     note(out, similar_tickets_p95_ms=p95(times), similar_load1=load1())
     recall_path = index_path.with_suffix(".recall.json")
     if recall_path.exists():
-        recall = json.loads(recall_path.read_text())["recall_at_10"]
+        recall = json.loads(recall_path.read_text())
     else:
-        queries = np.vstack([synthesized(10**9 + i, 1)[0] for i in range(50)])
-        best = np.full((50, 10), -2.0, dtype=np.float32)
-        ids = np.zeros((50, 10), dtype=np.int64)
-        for start in range(0, args.index_size, chunk):  # the exact 10 nearest, chunk by chunk
-            n = min(chunk, args.index_size - start)
-            sims = queries @ synthesized(start, n).T
-            both = np.hstack([best, sims])
-            both_ids = np.hstack([ids, np.arange(start, start + n)[None, :].repeat(50, 0)])
-            top = np.argsort(-both, axis=1)[:, :10]
-            best = np.take_along_axis(both, top, 1)
-            ids = np.take_along_axis(both_ids, top, 1)
-        found = [set(index.search(q, 10).keys.tolist()) for q in queries]
-        recall = round(
-            float(np.mean([len(f & set(e)) / 10 for f, e in zip(found, ids, strict=True)])), 3
-        )
-        recall_path.write_text(json.dumps({"recall_at_10": recall}))
-    note(out, similar_tickets_recall_at_10=recall)
+        recall = index_recall(index, synthesized, size=args.index_size, chunk=chunk)
+        recall_path.write_text(json.dumps(recall))
+    note(out, **recall)
     print(json.dumps(out))
 
 
