@@ -129,7 +129,7 @@ CAPABILITY_SCRIPTS: list[tuple[str, list[str]]] = [
     ("mail_bench.py", []),
     ("reporting_bench.py", ["--events", "10000000"]),
     # its own SQLite database (GNOME help center, BANKING77, synthesized 1M-vector index)
-    ("ai_bench.py", ["--threads", "2", "--var", "/tmp/frontdesk-bench/ai"]),
+    ("ai_bench.py", ["--threads", "2", "--var", "/tmp/frontdesk-ai-bench"]),
 ]
 
 
