@@ -133,6 +133,19 @@ CAPABILITY_SCRIPTS: list[tuple[str, list[str]]] = [
 ]
 
 
+def last_json(text: str) -> dict | None:
+    """The last JSON object a script printed (one line or indented over several)."""
+    lines = text.rstrip().splitlines()
+    for start in range(len(lines) - 1, -1, -1):
+        if lines[start].startswith("{"):
+            try:
+                data = json.loads("\n".join(lines[start:]))
+            except ValueError:
+                continue
+            return data if isinstance(data, dict) else None
+    return None
+
+
 def run_capabilities(env: dict[str, str], only: set[str] | None) -> tuple[dict, list[str]]:
     """Run each capability script against bench_frontdesk; a failure is a note, not a stop."""
     results: dict = {}
@@ -153,12 +166,11 @@ def run_capabilities(env: dict[str, str], only: set[str] | None) -> tuple[dict, 
         t0 = time.monotonic()
         done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,  # noqa: S603
                               check=False)
-        lines = [line for line in done.stdout.strip().splitlines() if line.startswith("{")]
-        if done.returncode != 0 or not lines:
+        data = last_json(done.stdout)
+        if done.returncode != 0 or data is None:
             notes.append(f"`bench/{script}` failed (exit code {done.returncode}); see its "
                          "stderr in the run's log.")
             continue
-        data = json.loads(lines[-1])
         results.update(numbers(data))
         log(f"capability {name}: {time.monotonic() - t0:.0f} s")
     return results, notes
