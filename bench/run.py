@@ -211,9 +211,18 @@ def main() -> int:
         else:
             ours = run_json([sys.executable, str(HERE / "measure.py"), "--meta",
                              str(meta_file)], env, "measure")
-            peer, peer_note = ({}, "skipped (--skip-peer).") if args.skip_peer else run_peer(
-                tickets, args.skip_seed)
-            (WORK / "peer-note.json").write_text(json.dumps(peer_note))
+            if args.skip_peer:
+                # Keep the last measured django-helpdesk figures, saying so, rather than none.
+                last = json.loads((HERE / "results.json").read_text()) if (
+                    HERE / "results.json").exists() else {}
+                peer = {k: v for k, v in last.items() if k.startswith("peer_")}
+                earlier = json.loads((WORK / "peer-note.json").read_text()) if (
+                    WORK / "peer-note.json").exists() else ""
+                peer_note = (f"not measured again in this run (--skip-peer); its figures are "
+                             f"from the previous run: {earlier}") if peer else "skipped (--skip-peer)."
+            else:
+                peer, peer_note = run_peer(tickets, args.skip_seed)
+                (WORK / "peer-note.json").write_text(json.dumps(peer_note))
         capabilities, capability_notes = ({}, []) if args.skip_capabilities else (
             run_capabilities(env, set(args.only.split(",")) if args.only else None))
         info = machine()
