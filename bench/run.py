@@ -231,7 +231,7 @@ def main() -> int:
             pgserver.stop()
     keep = {k: v for k, v in json.loads((HERE / "results.json").read_text()).items()
             if any(k in (c[0], f"peer_{c[0]}") for c in report.CAPABILITIES)} if (
-        args.only and (HERE / "results.json").exists()) else {}
+        (args.only or args.skip_capabilities) and (HERE / "results.json").exists()) else {}
     results = {**numbers(ours), **{k: v for k, v in numbers(peer).items()
                                    if k.startswith("peer_")}, **keep, **capabilities}
     results.update({"tickets": seed["counts"]["tickets"], "messages": seed["counts"]["messages"],
