@@ -185,7 +185,16 @@ def main() -> None:
         bot_answer_cpu_mean_ms=round(cpu_ms, 1),
         bot_answer_load1=load1(),
     )
-    note(out, **{f"kb_{k}": score[k] for k in ("top1", "top3", "declined_when_unanswerable")})
+    note(
+        out,
+        **{
+            f"kb_{k}": score[k]
+            for k in (
+                "top1", "top3", "declined_when_unanswerable", "false_decline", "answerable",
+                "unanswerable",
+            )
+        },
+    )
 
     # --- embedding throughput -------------------------------------------------------------------
     with (corpus / "tickets/banking77/train.csv").open(newline="") as handle:

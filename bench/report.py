@@ -67,6 +67,50 @@ def verdict(name: str, value: Any) -> str:
     return "met" if ok else "**missed**"
 
 
+def pct(value: Any) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def quality(r: dict[str, Any]) -> list[str]:
+    """Answer quality of the offline intelligence (bench/ai_bench.py), beside its targets."""
+    if r.get("kb_top1") is None and r.get("banking77_cv_accuracy") is None:
+        return []
+    acc, prec = r.get("banking77_cv_accuracy"), r.get("banking77_cv_precision_at_80")
+    train = r.get("banking77_train_s_per_fold")
+    return [
+        "",
+        "## Answer quality",
+        "",
+        "The answer bot on the GNOME help center (English articles of ../shared/corpus/kb) "
+        f"for the question set in frontdesk/ai/tests/data/kb_questions.jsonl "
+        f"({fmt(r.get('kb_answerable'))} answerable, {fmt(r.get('kb_unanswerable'))} the "
+        "help center does not answer), at the default confidence threshold:",
+        "",
+        "| | semantic (model) | lexical fallback |",
+        "|---|---:|---:|",
+        f"| right article first (top-1) | {pct(r.get('kb_top1'))} | "
+        f"{pct(r.get('kb_lexical_top1'))} |",
+        f"| right article in the top 3 | {pct(r.get('kb_top3'))} | "
+        f"{pct(r.get('kb_lexical_top3'))} |",
+        f"| declined when the help center has no answer | "
+        f"{pct(r.get('kb_declined_when_unanswerable'))} | |",
+        f"| declined although it had the answer (false decline) | "
+        f"{pct(r.get('kb_false_decline'))} | |",
+        "",
+        "Ticket triage on ../shared/corpus/tickets/banking77/train.csv, 5-fold "
+        "cross-validation (TF-IDF words and characters plus MiniLM embeddings, linear SVM):",
+        "",
+        "| | measured | target | |",
+        "|---|---:|---|---|",
+        f"| accuracy | {pct(acc)} | ≥ 94 % | "
+        f"{'met' if acc is not None and acc >= 0.94 else '**missed**'} |",
+        f"| precision at 80 % coverage | {pct(prec)} | ≥ 98 % | "
+        f"{'met' if prec is not None and prec >= 0.98 else '**missed**'} |",
+        f"| training time per fold | {fmt(train)} s | < 300 s | "
+        f"{'met' if train is not None and train < 300 else '**missed**'} |",
+    ]
+
+
 def render(run: dict[str, Any]) -> str:
     r = run["results"]
     m = run["machine"]
@@ -151,6 +195,7 @@ def render(run: dict[str, Any]) -> str:
             )
     if run.get("capability_notes"):
         lines += ["", *[f"- {note}" for note in run["capability_notes"]]]
+    lines += quality(r)
     ours, theirs = r.get("mail_ingest_per_s"), r.get("peer_mail_ingest_per_s")
     if ours and theirs:
         lines += ["", f"Mail ingest: Frontdesk {ours / theirs:.1f}x django-helpdesk's "

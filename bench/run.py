@@ -229,11 +229,12 @@ def main() -> int:
     finally:
         if not args.keep_pg:
             pgserver.stop()
-    keep = {k: v for k, v in json.loads((HERE / "results.json").read_text()).items()
-            if any(k in (c[0], f"peer_{c[0]}") for c in report.CAPABILITIES)} if (
+    # A run that skips or picks capability scripts keeps the last run's other figures (the
+    # scripts' auxiliary ones too); what this run measured replaces them.
+    keep = json.loads((HERE / "results.json").read_text()) if (
         (args.only or args.skip_capabilities) and (HERE / "results.json").exists()) else {}
-    results = {**numbers(ours), **{k: v for k, v in numbers(peer).items()
-                                   if k.startswith("peer_")}, **keep, **capabilities}
+    results = {**keep, **numbers(ours), **{k: v for k, v in numbers(peer).items()
+                                           if k.startswith("peer_")}, **capabilities}
     results.update({"tickets": seed["counts"]["tickets"], "messages": seed["counts"]["messages"],
                     "seed_seconds": seed["seed_seconds"]})
     (HERE / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
