@@ -6,8 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from frontdesk.desk import extensions
-from frontdesk.desk.extensions import NavLink, SettingsLink, TicketPanel, register
+from frontdesk.desk.extensions import (
+    HistoryLine,
+    HistorySource,
+    NavLink,
+    SettingsLink,
+    TicketPanel,
+    register,
+)
 
 if TYPE_CHECKING:
     from frontdesk.accounts.models import User
@@ -30,18 +36,15 @@ def _agent(user) -> bool:  # type: ignore[no-untyped-def]
     return bool(user.is_authenticated and user.is_agent)
 
 
-def history_rows(ticket: Ticket, user: User) -> list[Any]:
+def history_rows(ticket: Ticket, user: User) -> list[HistoryLine]:
     from frontdesk.automation.selectors import run_history_rows
 
-    return list(run_history_rows(ticket, user))
+    return run_history_rows(ticket, user)
 
 
 def register_all() -> None:
-    # Rule runs as lines of the ticket's History tab, once the desk takes lines from other
-    # apps (``extensions.HistorySource``: rows(ticket, user) once per page, one query).
-    history_source = getattr(extensions, "HistorySource", None)
-    if history_source is not None:
-        register(history_source(key="automation", rows=history_rows, position=60))
+    # Rule runs as lines of the ticket's History tab (rows(ticket, user): one query a page).
+    register(HistorySource(key="automation", rows=history_rows, position=60))
     register(
         TicketPanel(
             key="automation",

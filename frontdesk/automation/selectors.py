@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +11,7 @@ from frontdesk.automation.engine import ticket_calendar
 from frontdesk.automation.facts import TICKET_RELATED, ticket_facts
 from frontdesk.automation.models import AutomationRun, RoutingMode
 from frontdesk.core import clock
+from frontdesk.desk.extensions import HistoryLine
 from frontdesk.tickets.models import Ticket
 
 if TYPE_CHECKING:
@@ -46,17 +45,6 @@ def trigger_preview(*, conditions: Any, sample: int = PREVIEW_SAMPLE) -> dict[st
     return {"sample": len(tickets), "count": len(matched), "tickets": matched[:PREVIEW_SHOWN]}
 
 
-@dataclass(frozen=True)
-class RunRow:
-    """One line in a ticket's history for what the rules did (the desk's history tab)."""
-
-    created_at: datetime
-    who: str
-    what: str
-    old: str = ""
-    new: str = ""
-
-
 def _actions_text(actions: list[dict[str, Any]]) -> str:
     from frontdesk.automation.actions import ACTION_TYPES
 
@@ -71,7 +59,7 @@ def _actions_text(actions: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def run_history_rows(ticket: Ticket, user: User) -> list[RunRow]:
+def run_history_rows(ticket: Ticket, user: User) -> list[HistoryLine]:
     """The rule runs that did something on ``ticket``, as history lines (one query).
 
     Only what a reader of the history wants: rules that matched with the actions they
@@ -81,19 +69,19 @@ def run_history_rows(ticket: Ticket, user: User) -> list[RunRow]:
     if not user.is_agent:
         return []
     who = str(_("Automation"))
-    rows: list[RunRow] = []
+    rows: list[HistoryLine] = []
     runs = AutomationRun.objects.filter(ticket_id=ticket.pk).only(
         "pk", "created_at", "results", "stopped"
     )
     for run in runs.order_by("created_at", "pk"):
         if run.stopped:
-            rows.append(RunRow(run.created_at, who, str(_("Rules stopped")), new=run.stopped))
+            rows.append(HistoryLine(run.created_at, who, str(_("Rules stopped")), new=run.stopped))
         for result in run.results or []:
             if result.get("kind") == "routing":
                 mode = result.get("name", "")
                 label = RoutingMode(mode).label if mode in RoutingMode.values else mode
                 rows.append(
-                    RunRow(
+                    HistoryLine(
                         run.created_at,
                         who,
                         str(_("Routing: %(mode)s") % {"mode": label}),
@@ -107,7 +95,7 @@ def run_history_rows(ticket: Ticket, user: User) -> list[RunRow]:
                     else _("Rule “%(name)s” matched")
                 )
                 rows.append(
-                    RunRow(
+                    HistoryLine(
                         run.created_at,
                         who,
                         str(what % {"name": result.get("name", "")}),

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from frontdesk.accounts.models import User
     from frontdesk.tickets.models import Message, Ticket
 
@@ -101,9 +103,20 @@ class MessageExtra:
 
 
 @dataclass(frozen=True)
+class HistoryLine:
+    """A line another app adds to the History tab, shown like a ticket event."""
+
+    created_at: datetime
+    who: str
+    what: str
+    old: str = ""
+    new: str = ""
+
+
+@dataclass(frozen=True)
 class HistorySource:
     key: str
-    rows: Callable[[Ticket, User], list[Any]]
+    rows: Callable[[Ticket, User], list[HistoryLine]]
     position: int = 100
 
 

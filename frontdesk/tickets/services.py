@@ -153,18 +153,9 @@ def _event_row(
     )
 
 
-def _event(
-    ticket: Ticket,
-    actor: User | None,
-    kind: str,
-    *,
-    at: datetime,
-    field: str = "",
-    old: object = "",
-    new: object = "",
-    data: Mapping[str, Any] | None = None,
-) -> TicketEvent:
-    event = _event_row(ticket, actor, kind, at=at, field=field, old=old, new=new, data=data)
+def _event(ticket: Ticket, actor: User | None, kind: str, **fields: Any) -> TicketEvent:
+    """One event stored at once (``_event_row``'s fields)."""
+    event = _event_row(ticket, actor, kind, **fields)
     event.save(force_insert=True)
     return event
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from frontdesk.automation.services import trigger_save
@@ -11,7 +10,9 @@ from frontdesk.automation.services import trigger_save
 pytestmark = pytest.mark.django_db
 
 
-def test_history_shows_the_rules_that_acted_between_the_changes(client, people, make_ticket):
+def test_history_shows_the_rules_that_acted_between_the_changes(
+    client, people, make_ticket, django_capture_on_commit_callbacks
+):
     trigger_save(
         trigger=None,
         fields={
@@ -23,11 +24,8 @@ def test_history_shows_the_rules_that_acted_between_the_changes(client, people, 
             "position": 0,
         },
     )
-    ticket = make_ticket(subject="Invoice", body="A refund, please.")
-    while connection.run_on_commit:  # the outbox jobs run as after a real commit
-        callbacks, connection.run_on_commit = connection.run_on_commit, []
-        for _sids, func, _robust in callbacks:
-            func()
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox jobs run
+        ticket = make_ticket(subject="Invoice", body="A refund, please.")
     client.force_login(people["alice"])
     page = client.get(reverse("desk:ticket_history", args=[ticket.number])).content.decode()
     assert "Rule “Refunds to billing” matched" in page
