@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +31,30 @@ def user_group(user_id: int) -> str:
 
 
 def push(group: str, data: dict[str, Any]) -> None:
+    push_many([(group, data)])
+
+
+def push_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send each (group, data) hint, in order, with one hop into the channel layer's loop.
+
+    The in-process memory layer only reaches pages connected to this process: when none of
+    the groups has a member here (a job worker, a web process nobody has open), there is
+    nothing to send and the hop is skipped.
+    """
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
+    if type(layer) is InMemoryChannelLayer and not any(g in layer.groups for g, _d in messages):
+        return
+
+    async def send_all() -> None:
+        for group, data in messages:
+            await layer.group_send(group, {"type": "live.event", "data": data})
+
     try:
-        async_to_sync(layer.group_send)(group, {"type": "live.event", "data": data})
+        async_to_sync(send_all)()
     except Exception:  # best effort: pages poll as well
-        logger.exception("live push to %s failed", group)
+        logger.exception("live push to %s failed", ", ".join(g for g, _d in messages))
 
 
 def push_user(user_id: int, data: dict[str, Any]) -> None:
@@ -50,5 +67,10 @@ def push_ticket(ticket_id: int, data: dict[str, Any]) -> None:
 
 def on_ticket_changed(payload: dict[str, Any]) -> None:
     """A ticket changed: its open pages re-check, every agent's queue counts refresh."""
-    push_ticket(payload["ticket_id"], {"event": "ticket.changed"})
-    push(AGENTS_GROUP, {"event": "queues.changed"})
+    ticket_id = int(payload["ticket_id"])
+    push_many(
+        [
+            (ticket_group(ticket_id), {"event": "ticket.changed", "ticket_id": ticket_id}),
+            (AGENTS_GROUP, {"event": "queues.changed"}),
+        ]
+    )
