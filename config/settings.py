@@ -239,7 +239,16 @@ else:
         "consumer": {"workers": env_int("FRONTDESK_WORKERS", 2), "worker_type": "thread"},
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In-memory per process, relayed through a small SQLite file so that a push from the
+    # job worker reaches the web process's websockets (frontdesk/core/channels_relay.py).
+    # Each pytest-xdist worker gets its own file: tests must not hear each other.
+    _relay_worker = os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else ""
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "frontdesk.core.channels_relay.RelayChannelLayer",
+            "CONFIG": {"path": str(VAR_DIR / f"channels{_relay_worker}.sqlite3")},
+        }
+    }
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
