@@ -6,17 +6,24 @@ site language, then to the built-in text) with placeholders filled in, or ``None
 the admin switched the text off. The mail app's acknowledgement and reply mails can use
 it; the "solved, with a link to reopen" mail is sent from here (``solved_mail_queue``),
 once per solve.
+
+Other apps add a paragraph to the solved mail through one small hook
+(``solved_mail_part_register``) instead of mailing the customer a second time: reporting
+adds the CSAT rating links there. ``solved_notice_due`` tells such an app whether the
+current solve gets a solved mail at all (if not, it sends its own).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from frontdesk.core import clock
 from frontdesk.notifications.models import CustomerEvent, NotificationTemplate
 from frontdesk.tickets.models import Message, Ticket
 from frontdesk.tickets.placeholders import placeholders_render
@@ -158,31 +165,92 @@ def customer_text(
         )
 
 
-def solved_mail_queue(*, ticket: Ticket, event_id: int) -> bool:
-    """Tell the requester their request was solved, with the link to reopen it; once per
-    solve (the key is the status change's event id)."""
-    from frontdesk.mail.outbound import customer_mail_headers
-    from frontdesk.notifications.services import mail_queue
+class SolvedMailPart(Protocol):
+    """Text another app adds to the solved mail, in the mail's language, or None.
 
+    Called inside the transaction that queues the mail: whatever it claims (a survey marked
+    sent) is rolled back with it when the mail is not queued."""
+
+    def __call__(self, *, ticket: Ticket, language: str) -> str | None: ...
+
+
+_solved_parts: list[SolvedMailPart] = []
+
+
+def solved_mail_part_register(part: SolvedMailPart) -> None:
+    """Add ``part`` to every solved mail from now on (registering twice adds it once)."""
+    if part not in _solved_parts:
+        _solved_parts.append(part)
+
+
+def _solved_notice_enabled(ticket: Ticket) -> bool:
+    """The solved mail goes to this ticket's requester (setting, address, admin's switch)."""
     if not getattr(settings, "NOTIFY_CUSTOMER_SOLVED", True):
         return False
     requester = ticket.requester
-    if not requester.email or requester.is_agent or ticket.merged_into_id:
+    if not requester.email or "@" not in requester.email or requester.is_agent:
+        return False
+    if ticket.merged_into_id:
+        return False
+    return customer_email_enabled(event=CustomerEvent.SOLVED, ticket=ticket)
+
+
+def solved_notice_due(*, ticket: Ticket) -> bool:
+    """True when the ticket's current solve gets (or got) the solved mail.
+
+    The same facts the ``ticket.changed`` reaction acts on: the ticket is solved (not
+    closed), a recent status change to a solved status is the one that set ``solved_at``,
+    and the mail is switched on for the requester. An app that would otherwise mail the
+    customer about the solve (the CSAT survey) leaves its text to the solved mail then,
+    whichever of the two reactions runs first."""
+    from frontdesk.notifications.handlers import RECENT
+    from frontdesk.tickets.models import EventKind, Status, StatusCategory, TicketEvent
+
+    if ticket.status_category != StatusCategory.SOLVED or ticket.solved_at is None:
+        return False
+    if not _solved_notice_enabled(ticket):
+        return False
+    # A reaction that runs later than RECENT after the solve no longer sees its event and
+    # sends no solved mail; nor may we count on one then.
+    since = max(ticket.solved_at, clock.now() - RECENT)
+    return TicketEvent.objects.filter(
+        ticket=ticket,
+        kind=EventKind.CHANGED,
+        field="status",
+        new_value__in=Status.objects.filter(category=StatusCategory.SOLVED).values("slug"),
+        created_at__gte=since,
+    ).exists()
+
+
+def solved_mail_queue(*, ticket: Ticket, event_id: int) -> bool:
+    """Tell the requester their request was solved, with the link to reopen it; once per
+    solve (the key is the status change's event id). Registered parts (the rating links)
+    are appended, so the customer gets one mail about the solve, not two."""
+    from frontdesk.mail.outbound import customer_mail_headers
+    from frontdesk.notifications.services import mail_queue
+
+    if not _solved_notice_enabled(ticket):
         return False
     text = customer_text(event=CustomerEvent.SOLVED, ticket=ticket)
     if text is None:
         return False
     subject, body, language = text
-    job = mail_queue(
-        key=f"solved:{ticket.pk}:{event_id}",
-        to=[requester.email],
-        subject=subject,
-        body=body,
-        ticket=ticket,
-        # From the ticket's mailbox, with our signed reply token and the thread's ids: a
-        # reply to "solved" joins (and reopens) the ticket instead of opening a new one.
-        headers={**customer_mail_headers(ticket=ticket), "Content-Language": language},
-    )
+    with transaction.atomic():
+        parts = [part(ticket=ticket, language=language) for part in _solved_parts]
+        job = mail_queue(
+            key=f"solved:{ticket.pk}:{event_id}",
+            to=[ticket.requester.email],
+            subject=subject,
+            body="\n\n".join([body.rstrip(), *(p.strip() for p in parts if p)]),
+            ticket=ticket,
+            # From the ticket's mailbox, with our signed reply token and the thread's ids: a
+            # reply to "solved" joins (and reopens) the ticket instead of opening a new one.
+            headers={**customer_mail_headers(ticket=ticket), "Content-Language": language},
+        )
+        if job is None:
+            # Already queued for this solve (a retried job): what the parts claimed now
+            # (a survey marked sent) is undone, the first mail carries theirs.
+            transaction.set_rollback(True)
     return job is not None
 
 

@@ -1,4 +1,8 @@
-"""Customer feedback: the CSAT survey sent when a ticket is solved, and periodic NPS.
+"""Customer feedback: the CSAT survey asked when a ticket is solved, and periodic NPS.
+
+The CSAT rating links ride in the desk's "solved" mail when one goes (a hook of the
+notifications app); only a solve without that mail (switched off, closed directly) gets the
+survey's own mail. Either way a ticket is asked once.
 
 Every write about surveys goes through here. Survey links carry a signed token
 (``django.core.signing`` with a salt per survey kind) naming the survey, its ticket and its
@@ -28,6 +32,7 @@ from django.utils.translation import gettext as _
 from frontdesk.accounts.models import Role, User
 from frontdesk.core import clock
 from frontdesk.core.services import outbox_add
+from frontdesk.notifications.customer import solved_mail_part_register, solved_notice_due
 from frontdesk.reporting.models import CsatScale, CsatSurvey, NpsSurvey, SurveySettings
 from frontdesk.tickets.models import DONE_CATEGORIES, Ticket
 
@@ -153,24 +158,46 @@ def csat_survey_ensure(*, ticket: Ticket) -> CsatSurvey | None:
     return survey
 
 
-def csat_invite(*, ticket_id: int) -> bool:
-    """Send the ticket's CSAT email once, when it is solved. Safe to call on every change."""
+def _csat_ticket(ticket_id: int) -> Ticket | None:
+    """The ticket if it should be asked now: solved or closed, not merged, solved within
+    CSAT_MAX_AGE, and surveys switched on."""
     ticket = (
         Ticket.objects.select_related("requester")
         .filter(pk=ticket_id, status_category__in=DONE_CATEGORIES, merged_into__isnull=True)
         .first()
     )
     if ticket is None or ticket.solved_at is None:
-        return False
+        return None
     if ticket.solved_at < clock.now() - CSAT_MAX_AGE or not survey_settings_get().csat_enabled:
-        return False
+        return None
+    return ticket
+
+
+def _csat_claim(ticket: Ticket) -> CsatSurvey | None:
+    """The ticket's survey, marked sent by this caller; None if it does not qualify or was
+    already sent or answered. Of two workers claiming the same survey, one gets it."""
     survey = csat_survey_ensure(ticket=ticket)
     if survey is None or survey.sent_at is not None or survey.answered_at is not None:
-        return False
-    # Claim the send: of two workers handling the same change, one sends.
+        return None
     if not CsatSurvey.objects.filter(pk=survey.pk, sent_at__isnull=True).update(
         sent_at=clock.now()
     ):
+        return None
+    return survey
+
+
+def csat_invite(*, ticket_id: int) -> bool:
+    """Send the ticket's CSAT email once, when it is solved, unless the desk's "solved" mail
+    carries the rating links (``csat_solved_mail_part``). Safe to call on every change."""
+    ticket = _csat_ticket(ticket_id)
+    if ticket is None:
+        return False
+    # The solved mail asks instead (one mail about the solve, not two); it claims the survey
+    # itself, so it does not matter which of the two reactions runs first.
+    if solved_notice_due(ticket=ticket):
+        return False
+    survey = _csat_claim(ticket)
+    if survey is None:
         return False
     try:
         _csat_email(survey, ticket)
@@ -178,6 +205,25 @@ def csat_invite(*, ticket_id: int) -> bool:
         CsatSurvey.objects.filter(pk=survey.pk).update(sent_at=None)
         raise
     return True
+
+
+def csat_solved_mail_part(*, ticket: Ticket, language: str) -> str | None:
+    """The rating links for the desk's "solved" mail, in its language; claims the survey's
+    one send (the claim is undone with the mail's transaction if the mail is not queued).
+    None when the ticket is not to be asked (switched off, too old, merged, already asked)."""
+    qualifying = _csat_ticket(ticket.pk)
+    if qualifying is None:
+        return None
+    survey = _csat_claim(qualifying)
+    if survey is None:
+        return None
+    with translation.override(language):
+        lines = [_("How did we do? Request #%(number)s") % {"number": ticket.number}]
+        lines += [
+            f"{label}: {csat_url(survey, value)}" for value, label in rating_choices(survey.scale)
+        ]
+        lines += ["", _("Thank you for helping us get better.")]
+    return "\n".join(lines)
 
 
 def _csat_email(survey: CsatSurvey, ticket: Ticket) -> None:
@@ -364,3 +410,8 @@ def nps_category(score: int | None) -> str:
     if score >= 9:
         return "promoter"
     return "passive" if score >= 7 else "detractor"
+
+
+# The one hook between the two apps: notifications knows nothing of surveys, reporting
+# adds its paragraph to the solved mail (registered once, when the app loads this module).
+solved_mail_part_register(csat_solved_mail_part)

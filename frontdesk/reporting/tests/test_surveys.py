@@ -1,5 +1,6 @@
-"""Customer feedback: the CSAT email on solve, signed one-click links, the portal prompt,
-one answer per ticket that can be changed for a while, NPS, and the feedback topic."""
+"""Customer feedback: the CSAT rating links on solve (in the "solved" mail, or a mail of
+their own when there is none), signed one-click links, the portal prompt, one answer per
+ticket that can be changed for a while, NPS, and the feedback topic."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def solved_ticket(people, make_ticket, django_capture_on_commit_callbacks):
-    """Dana's ticket, solved by Alice; the outbox ran, so the survey email went out."""
+    """Dana's ticket, solved by Alice; the outbox ran, so the solved mail with the rating
+    links went out."""
     ticket = make_ticket(subject="Printer on fire", team="l1")
     with django_capture_on_commit_callbacks(execute=True):
         ticket_update(
@@ -41,8 +43,15 @@ def solved_ticket(people, make_ticket, django_capture_on_commit_callbacks):
 
 
 def _surveys_mailed() -> list:
-    """The survey emails sent (the desk also mails its own "solved" notice)."""
-    return [m for m in mail.outbox if m.subject.startswith("How did we do?")]
+    """The mails that ask for a rating (the solved mail, or the survey's own mail)."""
+    return [m for m in mail.outbox if "/survey/csat/" in m.body]
+
+
+def _solve(ticket, actor, callbacks, status: str = "solved") -> None:
+    with callbacks(execute=True):
+        ticket_update(
+            ticket=ticket, actor=actor, changes={"status": Status.objects.get(slug=status)}
+        )
 
 
 def _link_from_mail(message, label: str) -> str:
@@ -64,6 +73,139 @@ def test_dana_is_asked_once_when_her_ticket_is_solved(
     with django_capture_on_commit_callbacks(execute=True):
         ticket_update(ticket=solved_ticket, actor=people["alice"], changes={"add_tags": ["vip"]})
     assert len(_surveys_mailed()) == 1
+
+
+def _to(address: str) -> list:
+    return [m for m in mail.outbox if m.to == [address]]
+
+
+def _path(link: str) -> str:
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_a_solve_mails_dana_once_with_the_reopen_link_and_the_rating_links(
+    solved_ticket, people, client, django_capture_on_commit_callbacks
+):
+    (sent,) = _to("dana@example.com")
+    assert sent.subject == f"Your request #{solved_ticket.number} is solved"
+    assert reverse("portal:request_detail", args=[solved_ticket.number]) in sent.body
+    assert "reopen it until" in sent.body
+    assert f"How did we do? Request #{solved_ticket.number}" in sent.body
+    assert "Good, I'm satisfied: http" in sent.body and "Bad, I'm unsatisfied: http" in sent.body
+    # Her one click from that mail records her rating.
+    bad = _path(_link_from_mail(sent, "Bad"))
+    assert b"data-autosubmit" in client.get(bad).content
+    client.post(bad.split("?")[0], {"rating": "0"})
+    survey = CsatSurvey.objects.get(ticket=solved_ticket)
+    assert (survey.rating, survey.positive, survey.recipient) == (0, False, people["dana"])
+    # Later changes of the solved ticket mail her nothing more.
+    _solve(solved_ticket, people["alice"], django_capture_on_commit_callbacks, "closed")
+    assert len(_to("dana@example.com")) == 1
+
+
+@pytest.mark.parametrize("first", ["solved mail", "survey"])
+def test_the_rating_links_ride_in_the_solved_mail_whichever_reaction_runs_first(
+    first, people, make_ticket, django_capture_on_commit_callbacks
+):
+    from frontdesk.notifications.handlers import on_ticket_changed
+    from frontdesk.reporting.handlers import csat_on_ticket_changed
+
+    ticket = make_ticket(subject="Printer on fire")
+    # Solved; its outbox job has not run yet.
+    ticket_update(
+        ticket=ticket, actor=people["alice"], changes={"status": Status.objects.get(slug="solved")}
+    )
+    reactions = [on_ticket_changed, csat_on_ticket_changed]
+    if first == "survey":
+        reactions.reverse()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _attempt in range(2):  # the job is retried: nobody is told twice
+            for reaction in reactions:
+                reaction({"ticket_id": ticket.pk})
+    (sent,) = _to("dana@example.com")
+    assert sent.subject == f"Your request #{ticket.number} is solved"
+    assert "Good, I'm satisfied: http" in sent.body
+    assert CsatSurvey.objects.get(ticket=ticket).sent_at is not None
+
+
+def test_erik_is_asked_in_swedish_in_his_solved_mail(
+    people, make_ticket, django_capture_on_commit_callbacks
+):
+    ticket = make_ticket(requester=people["erik"], subject="Skrivaren")
+    _solve(ticket, people["alice"], django_capture_on_commit_callbacks)
+    (sent,) = _to("erik@example.org")
+    assert sent.extra_headers["Content-Language"] == "sv"
+    assert f"Vad tyckte du om vår hjälp? Förfrågan #{ticket.number}" in sent.body
+    assert "Bra, jag är nöjd: http" in sent.body
+    assert "Tack för att du hjälper oss att bli bättre." in sent.body
+
+
+def test_with_csat_switched_off_the_solved_mail_asks_for_no_rating(
+    people, make_ticket, django_capture_on_commit_callbacks
+):
+    survey_settings_save(csat_enabled=False)
+    ticket = make_ticket()
+    _solve(ticket, people["alice"], django_capture_on_commit_callbacks)
+    (sent,) = _to("dana@example.com")
+    assert sent.subject == f"Your request #{ticket.number} is solved"
+    assert reverse("portal:request_detail", args=[ticket.number]) in sent.body
+    assert "/survey/csat/" not in sent.body and "How did we do?" not in sent.body
+    assert not CsatSurvey.objects.filter(sent_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("switched_off_by", ["setting", "admin"])
+def test_without_a_solved_mail_the_survey_mail_goes_alone_once(
+    switched_off_by, people, make_ticket, settings, django_capture_on_commit_callbacks
+):
+    from frontdesk.notifications.customer import template_save
+
+    if switched_off_by == "setting":
+        settings.NOTIFY_CUSTOMER_SOLVED = False
+    else:
+        template_save(event="solved", language="en", subject="Solved", body="Bye", active=False)
+    ticket = make_ticket()
+    _solve(ticket, people["alice"], django_capture_on_commit_callbacks)
+    (sent,) = _to("dana@example.com")
+    assert sent.subject == f"How did we do? Request #{ticket.number}"
+    assert "Good, I'm satisfied: http" in sent.body
+    _solve(ticket, people["alice"], django_capture_on_commit_callbacks, "closed")
+    assert len(_to("dana@example.com")) == 1
+
+
+def test_a_ticket_closed_without_a_solve_gets_the_survey_mail_alone(
+    people, make_ticket, django_capture_on_commit_callbacks
+):
+    ticket = make_ticket()
+    _solve(ticket, people["alice"], django_capture_on_commit_callbacks, "closed")
+    (sent,) = _to("dana@example.com")
+    assert sent.subject == f"How did we do? Request #{ticket.number}"
+
+
+def test_a_merged_ticket_asks_for_no_rating(
+    people, make_ticket, django_capture_on_commit_callbacks
+):
+    from frontdesk.tickets.services import ticket_merge
+
+    kept, merged = make_ticket(subject="VPN down"), make_ticket(subject="VPN again")
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_merge(source=merged, target=kept, actor=people["alice"])
+    assert _surveys_mailed() == []
+    assert not CsatSurvey.objects.filter(ticket=merged).exists()
+
+
+def test_a_solve_older_than_a_week_when_the_job_runs_asks_nothing(
+    people, make_ticket, django_capture_on_commit_callbacks
+):
+    from frontdesk.reporting.handlers import csat_on_ticket_changed
+
+    ticket = make_ticket()
+    ticket_update(
+        ticket=ticket, actor=people["alice"], changes={"status": Status.objects.get(slug="solved")}
+    )
+    later = time_machine.travel(clock.now() + timedelta(days=8), tick=False)
+    with later, django_capture_on_commit_callbacks(execute=True):
+        csat_on_ticket_changed({"ticket_id": ticket.pk})
+    assert _surveys_mailed() == []
 
 
 def test_an_open_ticket_gets_no_survey(people, make_ticket, django_capture_on_commit_callbacks):
