@@ -224,11 +224,14 @@ class Ticket(models.Model):
     )
     priority_overridden = models.BooleanField(_("priority set by hand"), default=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    # requester, organization, team and assignee each lead a composite index (Meta.indexes),
+    # so they have no single-column index of their own: it would only slow every write.
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requester"),
         on_delete=models.PROTECT,
         related_name="tickets_requested",
+        db_index=False,
     )
     cc = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="tickets_cc", verbose_name=_("CC")
@@ -240,6 +243,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="tickets",
+        db_index=False,
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -248,6 +252,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="tickets",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -256,6 +261,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="tickets_assigned",
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
@@ -380,7 +386,10 @@ class MessageKind(models.TextChoices):
 class Message(models.Model):
     """One entry in a ticket's conversation: a public message or an internal note."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # message_ticket_idx (ticket, created_at) serves every lookup by ticket.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -452,7 +461,10 @@ class EventKind(models.TextChoices):
 class TicketEvent(models.Model):
     """One fact about a ticket: who changed what from what to what, and when."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # event_ticket_idx (ticket, created_at) serves every lookup by ticket.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
