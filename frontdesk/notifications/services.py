@@ -167,8 +167,9 @@ def _generation_file() -> Path:
     if getattr(settings, "TESTING", False):
         # Parallel test workers share the var directory but not a database (nor a job
         # consumer): each keeps its own generation, or one's notifications would make the
-        # other's cached counts stale in the middle of a query-count pin.
-        name = f"notifications-unread.{os.getpid()}.gen"
+        # other's cached counts stale in the middle of a query-count pin. A subprocess a
+        # test starts (playing the job worker) inherits the worker's name and shares it.
+        name = f"notifications-unread.{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.gen"
     return Path(settings.VAR_DIR) / name
 
 

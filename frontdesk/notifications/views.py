@@ -72,9 +72,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_required
 def bell(request: HttpRequest) -> HttpResponse:
-    # Asked after a live hint and every minute (the job consumer's hints do not reach
-    # this process on the embedded channel layer): the cached count is exact, since every
-    # change moves its generation.
+    # Asked after a live hint and every minute (a fallback for a lost hint): the cached
+    # count is exact, since every change moves its generation.
     return render(request, "notifications/_bell.html", {"user": request.user})
 
 

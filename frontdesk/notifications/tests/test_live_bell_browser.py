@@ -1,0 +1,83 @@
+"""Alice's bell lights up without a reload when the job worker (another process) tells her.
+
+The web process is uvicorn serving the real ASGI application (HTTP and the websocket) on a
+thread of this test process; the job worker is a subprocess writing to the same database.
+The bell polls only every 60 s, so a count within a few seconds came over the websocket.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from frontdesk.core.testing.factories import PASSWORD
+from frontdesk.notifications.tests.test_live_relay import NOTIFY, job_worker_env, run_python
+from tests.browser.conftest import ARGS, CHROMIUM, login
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def chromium():
+    import shutil
+
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """uvicorn with config.asgi (websockets included), as ``make run`` starts it."""
+    import uvicorn
+
+    from config.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_a_notification_from_the_job_worker_appears_in_alices_bell_without_reload(
+    chromium, asgi_server, people
+):
+    context = chromium.new_context(base_url=asgi_server)
+    page = context.new_page()
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/desk/")
+    bell = page.locator("#notification-bell")
+    assert bell.locator(".count").count() == 0
+    page.wait_for_selector("html[data-live=on]", timeout=10_000)
+
+    run_python(NOTIFY, env=job_worker_env())
+
+    # Well inside the bell's 60 s poll: the push brought it.
+    page.wait_for_selector("#notification-bell .count", timeout=5_000)
+    assert page.locator("#notification-bell .count").inner_text() == "1"
+    context.close()
