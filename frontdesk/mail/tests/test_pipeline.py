@@ -245,3 +245,21 @@ def test_signed_mail_shows_its_text_and_is_marked_signed(people, deliver):
     assert message.body_text == "Please reset my token."
     assert message.metadata["mail"]["signed"] is True
     assert not message.attachments.exists()
+
+
+def test_a_mail_delivered_twice_is_stored_once_whole_with_nothing_left_beside_it(mailbox):
+    from pathlib import Path
+
+    from django.core.files.storage import default_storage
+
+    raw = mail_build(body="Twice, the same bytes.")
+    first, created = pipeline.ingest_raw(raw, mailbox=mailbox, source=InboundSource.SMTP)
+    # The IMAP batch path meets the same bytes again (another folder, a re-delivery).
+    ((again, created_again),) = pipeline.ingest_batch([raw], mailbox=mailbox)
+
+    assert created and not created_again and again.pk == first.pk
+    stored = Path(default_storage.path(first.raw.name))
+    assert stored.read_bytes() == raw == pipeline.raw_read(first)
+    # No temporary (half-written) file next to it: only the mail, under its content address.
+    assert [p.name for p in stored.parent.iterdir()] == [stored.name]
+    assert InboundMail.objects.filter(message_id=first.message_id).count() == 1
