@@ -10,6 +10,9 @@
     {"type": "email", "to": "requester", "subject": "...", "body": "..."}
                                                                   to: requester, assignee,
                                                                   team or an address
+    {"type": "email_template", "to": "requester", "template": "Welcome"}
+                                                                  a named EmailTemplate, in
+                                                                  the recipient's language
     {"type": "notify", "to": "assignee", "text": "..."}          in-app (and email per the
                                                                   agent's preferences); to:
                                                                   assignee, team, supervisors,
@@ -25,10 +28,12 @@ Every action runs in its own savepoint: one that fails is recorded and the rest 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -48,12 +53,35 @@ ACTION_TYPES: dict[str, Any] = {
     "remove_tag": _("Remove a tag"),
     "note": _("Add an internal note"),
     "email": _("Send an email"),
+    "email_template": _("Send an email from a template"),
     "notify": _("Notify agents"),
     "webhook": _("Call a webhook"),
     "macro": _("Apply a macro"),
     "escalate": _("Escalate to the next tier"),
 }
 SETTABLE = ("status", "priority", "type", "team", "urgency", "impact", "language")
+# What ``macro_context`` fills in; email templates are checked against it when saved.
+PLACEHOLDERS = (
+    "{{ticket.number}}",
+    "{{ticket.subject}}",
+    "{{ticket.status}}",
+    "{{ticket.priority}}",
+    "{{requester.first_name}}",
+    "{{requester.last_name}}",
+    "{{requester.name}}",
+    "{{requester.email}}",
+    "{{agent.first_name}}",
+    "{{agent.name}}",
+    "{{agent.email}}",
+    "{{organization.name}}",
+)
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*[^{}]*?\s*\}\}")
+
+
+def placeholders_unknown(text: str) -> list[str]:
+    """Placeholders in ``text`` that a rule's email would leave unfilled (pure)."""
+    found = {m.group(0).replace(" ", "") for m in _PLACEHOLDER_RE.finditer(text)}
+    return sorted(found - set(PLACEHOLDERS))
 
 
 @dataclass
@@ -157,6 +185,47 @@ def _email(action: Mapping[str, Any], ctx: ActionContext) -> str:
     return ", ".join(to)
 
 
+def _language(to: str, ticket: Ticket) -> str:
+    """The language to write in: the person's own, else the ticket's, else the default."""
+    person = (
+        ticket.requester
+        if to == "requester"
+        else ticket.assignee
+        if to == "assignee" and ticket.assignee_id
+        else None
+    )
+    codes = {code for code, _label in settings.LANGUAGES}
+    for code in (getattr(person, "language", ""), ticket.language):
+        if code and code[:2] in codes:
+            return code[:2]
+    return settings.LANGUAGE_CODE
+
+
+def _email_template(action: Mapping[str, Any], ctx: ActionContext) -> str:
+    from frontdesk.automation.models import EmailTemplate
+    from frontdesk.notifications.services import mail_queue
+
+    name = str(action.get("template") or "").strip()
+    template = EmailTemplate.objects.filter(name=name).first()
+    if template is None:
+        raise ValidationError(_("No email template is named %(name)s.") % {"name": name})
+    to_key = str(action.get("to") or "requester").strip().lower()
+    to = _recipients_email(to_key, ctx.ticket)
+    if not to:
+        return "nobody to write to"
+    language = _language(to_key, ctx.ticket)
+    text = template.text_for(language)
+    subject = _text(text["subject"], ctx) or f"[#{ctx.ticket.number}] {ctx.ticket.subject}"
+    mail_queue(
+        key=f"{ctx.key}:template:{template.pk}:{','.join(sorted(to))}",
+        to=to,
+        subject=subject,
+        body=_text(text["body"], ctx),
+        ticket=ctx.ticket,
+    )
+    return f"{template.name} ({language}) to {', '.join(to)}"
+
+
 def _agents(to: str, ticket: Ticket) -> list[User]:
     if to == "assignee":
         return [ticket.assignee] if ticket.assignee_id else []
@@ -225,6 +294,7 @@ HANDLERS: dict[str, Callable[[Mapping[str, Any], ActionContext], str]] = {
     "remove_tag": lambda a, c: _tag(a, c, add=False),
     "note": _note,
     "email": _email,
+    "email_template": _email_template,
     "notify": _notify,
     "webhook": _webhook,
     "macro": _macro,
@@ -284,7 +354,20 @@ def actions_validate(actions: Any) -> list[str]:
             problems.append(f"{where}: write the note")
         if kind == "email" and not str(action.get("body") or "").strip():
             problems.append(f"{where}: write the email")
+        if kind == "email_template":
+            problems += _template_problems(where, action)
         ref = action.get("macro") if kind == "macro" else action.get("subscription")
         if kind in ("webhook", "macro") and not str(ref or "").isdigit():
             problems.append(f"{where}: choose which one")
     return problems
+
+
+def _template_problems(where: str, action: Mapping[str, Any]) -> list[str]:
+    from frontdesk.automation.models import EmailTemplate
+
+    name = str(action.get("template") or "").strip()
+    if not name:
+        return [f"{where}: name the email template"]
+    if not EmailTemplate.objects.filter(name=name).exists():
+        return [f"{where}: no email template is named {name!r}"]
+    return []

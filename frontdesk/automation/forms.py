@@ -134,6 +134,7 @@ def action_rows(actions: Any) -> list[dict[str, str]]:
         )
         text = (
             action.get("value")
+            or action.get("template")
             or action.get("body")
             or action.get("text")
             or action.get("reason")
@@ -173,6 +174,9 @@ def actions_from_post(data: QueryDict) -> list[dict[str, Any]]:
             action["body"] = text
         elif kind == "email":
             action.update(to=target or "requester", subject=subject.strip(), body=text)
+        elif kind == "email_template":
+            # The template's name goes under "Value or text" (or, mistyped, "Subject").
+            action.update(to=target or "requester", template=text or subject.strip())
         elif kind == "notify":
             action.update(to=target or "assignee", text=text)
         elif kind == "webhook":
@@ -251,3 +255,19 @@ class AgentProfileForm(forms.Form):
         required=False,
         help_text=_("Comma-separated: languages (sv), tags (billing), ticket types (incident)."),
     )
+
+
+class EmailTemplateForm(forms.Form):
+    """Name and description; the per-language texts are ``subject_<code>``/``body_<code>``."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+
+
+def template_texts_from_post(data: QueryDict) -> dict[str, dict[str, str]]:
+    from django.conf import settings
+
+    return {
+        code: {"subject": data.get(f"subject_{code}", ""), "body": data.get(f"body_{code}", "")}
+        for code, _label in settings.LANGUAGES
+    }

@@ -244,3 +244,36 @@ class TeamRouting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team_id}: {self.mode}"
+
+
+class EmailTemplate(models.Model):
+    """A named email rules can send ("Send an email from a template"), in each language.
+
+    ``texts``: ``{"en": {"subject": "...", "body": "..."}, "sv": {...}}``, one entry per
+    language in ``settings.LANGUAGES`` that has a text; the default language's is required.
+    Subjects and bodies take the macro placeholders (``{{ticket.number}}``); nothing in them
+    is executed. A rule names the template (``{"type": "email_template", "template": ...}``);
+    renaming a template renames it in the rules that use it.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    texts = models.JSONField(_("texts"), default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def text_for(self, language: str) -> dict[str, str]:
+        """The subject and body in ``language``, else the default language's, else any."""
+        texts = self.texts if isinstance(self.texts, dict) else {}
+        for code in (language, settings.LANGUAGE_CODE, *texts):
+            text = texts.get(code)
+            if isinstance(text, dict) and text.get("body"):
+                return {"subject": str(text.get("subject", "")), "body": str(text["body"])}
+        return {"subject": "", "body": ""}

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from frontdesk.automation.facts import AUTOMATION_EMAIL, FIELDS
 from frontdesk.automation.models import (
     AgentProfile,
     Availability,
+    EmailTemplate,
     RoutingMode,
     SinceField,
     TeamRouting,
@@ -211,3 +213,103 @@ def _reroute_later(user_id: int) -> None:
     from frontdesk.automation.tasks import agent_reroute_task
 
     agent_reroute_task(user_id)
+
+
+# --- email templates ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def email_template_save(
+    *,
+    template: EmailTemplate | None,
+    name: str,
+    description: str,
+    texts: Mapping[str, Mapping[str, str]],
+) -> EmailTemplate:
+    """Create or change a named email template; a new name is carried into the rules using it.
+
+    ``texts``: per language code, ``{"subject", "body"}``. The default language needs both;
+    another language is kept when it has a body and dropped when both are empty.
+    """
+    from frontdesk.automation.actions import placeholders_unknown
+
+    template = template or EmailTemplate()
+    name = name.strip()[:120]
+    if not name:
+        raise ValidationError({"name": [_("Give the template a name.")]})
+    if EmailTemplate.objects.filter(name=name).exclude(pk=template.pk).exists():
+        raise ValidationError({"name": [_("Another template has this name.")]})
+    problems: list[str] = []
+    clean: dict[str, dict[str, str]] = {}
+    for code, label in settings.LANGUAGES:
+        text = texts.get(code) or {}
+        subject = str(text.get("subject", "")).strip()[:250]
+        body = str(text.get("body", "")).strip()
+        if not subject and not body:
+            if code == settings.LANGUAGE_CODE:
+                problems.append(_("Write the %(language)s subject and text.") % {"language": label})
+            continue
+        if not subject or not body:
+            message = _("Write both the %(language)s subject and text.")
+            problems.append(message % {"language": label})
+            continue
+        unknown = placeholders_unknown(subject + "\n" + body)
+        if unknown:
+            problems.append(
+                _("Unknown placeholders in the %(language)s text: %(names)s")
+                % {"language": label, "names": ", ".join(unknown)}
+            )
+        clean[code] = {"subject": subject, "body": body}
+    if problems:
+        raise ValidationError({"texts": problems})
+    old_name = template.name if template.pk else ""
+    template.name = name
+    template.description = description.strip()[:300]
+    template.texts = clean
+    template.save()
+    if old_name and old_name != name:
+        _template_rename_in_rules(old=old_name, new=name)
+    return template
+
+
+def _template_rename_in_rules(*, old: str, new: str) -> None:
+    for model in (Trigger, TimeRule):
+        for rule in model.objects.select_for_update().all():
+            actions = rule.actions if isinstance(rule.actions, list) else []
+            if not any(_uses_template(a, old) for a in actions):
+                continue
+            rule.actions = [
+                {**a, "template": new} if _uses_template(a, old) else a for a in actions
+            ]
+            rule.save(update_fields=["actions", "updated_at"])
+    _forget()
+
+
+def _uses_template(action: Any, name: str) -> bool:
+    return (
+        isinstance(action, Mapping)
+        and action.get("type") == "email_template"
+        and action.get("template") == name
+    )
+
+
+def email_template_users(*, template: EmailTemplate) -> list[str]:
+    """Names of the rules whose actions send ``template``."""
+    return [
+        rule.name
+        for model in (Trigger, TimeRule)
+        for rule in model.objects.only("name", "actions")
+        if isinstance(rule.actions, list)
+        and any(_uses_template(a, template.name) for a in rule.actions)
+    ]
+
+
+@transaction.atomic
+def email_template_delete(*, template: EmailTemplate) -> None:
+    """Delete a template no rule uses (a rule would fail to send it from then on)."""
+    users = email_template_users(template=template)
+    if users:
+        raise ValidationError(
+            _("Rules still send this template: %(rules)s") % {"rules": ", ".join(users)}
+        )
+    template.delete()

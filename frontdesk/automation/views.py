@@ -5,28 +5,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import ValidationError as FormError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontdesk.accounts.models import Role, Team, User
+from frontdesk.automation.actions import PLACEHOLDERS
 from frontdesk.automation.forms import (
     AgentProfileForm,
     AvailabilityForm,
+    EmailTemplateForm,
     TimeRuleForm,
     TriggerForm,
     actions_from_post,
     conditions_from_post,
     editor_context,
+    template_texts_from_post,
 )
-from frontdesk.automation.models import AgentProfile, RoutingMode, TeamRouting, TimeRule, Trigger
+from frontdesk.automation.models import (
+    AgentProfile,
+    EmailTemplate,
+    RoutingMode,
+    TeamRouting,
+    TimeRule,
+    Trigger,
+)
 from frontdesk.automation.selectors import trigger_preview
 from frontdesk.automation.services import (
     agent_profile_save,
+    email_template_delete,
+    email_template_save,
+    email_template_users,
     profile_for,
     team_routing_save,
     time_rule_delete,
@@ -289,3 +303,66 @@ def me(request: HttpRequest) -> HttpResponse:
         {"form": form, "profile": profile},
         status=400 if form.errors else 200,
     )
+
+
+@require_GET
+@admin_required
+def email_templates(request: HttpRequest) -> HttpResponse:
+    templates = list(EmailTemplate.objects.all())
+    languages = django_settings.LANGUAGES
+    rows = [(t, [name for code, name in languages if code in (t.texts or {})]) for t in templates]
+    return _render(request, "automation/email_templates.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    template = get_object_or_404(EmailTemplate, pk=pk) if pk is not None else None
+    initial = {"name": template.name, "description": template.description} if template else {}
+    form = EmailTemplateForm(request.POST or None, initial=initial)
+    texts = template.texts if template else {}
+    problems: list[str] = []
+    if request.method == "POST":
+        texts = template_texts_from_post(request.POST)
+        if form.is_valid():
+            try:
+                saved = email_template_save(
+                    template=template,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    texts=texts,
+                )
+            except ValidationError as exc:
+                problems = _problems(exc)
+            else:
+                messages.success(request, _("Email template saved."))
+                return redirect("automation:email_template_edit", pk=saved.pk)
+    languages = [
+        (code, label, (texts or {}).get(code) or {}) for code, label in django_settings.LANGUAGES
+    ]
+    return _render(
+        request,
+        "automation/email_template_edit.html",
+        {
+            "template": template,
+            "form": form,
+            "languages": languages,
+            "problems": problems,
+            "placeholders": PLACEHOLDERS,
+            "used_by": email_template_users(template=template) if template else [],
+        },
+        status=400 if problems or form.errors else 200,
+    )
+
+
+@require_POST
+@admin_required
+def email_template_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(EmailTemplate, pk=pk)
+    try:
+        email_template_delete(template=template)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_problems(exc)))
+        return redirect("automation:email_template_edit", pk=template.pk)
+    messages.success(request, _("Email template deleted."))
+    return redirect("automation:email_templates")

@@ -23,6 +23,10 @@ ROUTES = {
     "automation:time_rule_edit": ("GET", ADMIN_PAGE),
     "automation:time_rule_delete": ("POST", ADMIN_POST),
     "automation:team_routing": ("POST", ADMIN_POST),
+    "automation:email_templates": ("GET", ADMIN_PAGE),
+    "automation:email_template_new": ("GET", ADMIN_PAGE),
+    "automation:email_template_edit": ("GET", ADMIN_PAGE),
+    "automation:email_template_delete": ("POST", ADMIN_POST),
     "automation:agent_profile": ("GET", ADMIN_PAGE),
     # Every agent sets their own availability.
     "automation:me": ("GET", AGENT_PAGE),
@@ -30,10 +34,13 @@ ROUTES = {
 
 
 def route_kwargs(scenario):  # type: ignore[no-untyped-def]
-    from frontdesk.automation.models import TimeRule, Trigger
+    from frontdesk.automation.models import EmailTemplate, TimeRule, Trigger
 
     trigger = Trigger.objects.create(name="Matrix trigger", event="created")
     rule = TimeRule.objects.create(name="Matrix time rule", hours=96)
+    template = EmailTemplate.objects.create(
+        name="Matrix template", texts={"en": {"subject": "Hi", "body": "Hello"}}
+    )
     people = scenario["people"]
     return {
         "automation:trigger_edit": {"pk": trigger.pk},
@@ -42,4 +49,6 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
         "automation:time_rule_delete": {"pk": rule.pk},
         "automation:team_routing": {"pk": people["l1"].pk},
         "automation:agent_profile": {"pk": people["alice"].pk},
+        "automation:email_template_edit": {"pk": template.pk},
+        "automation:email_template_delete": {"pk": template.pk},
     }
