@@ -195,6 +195,34 @@ def ticket_facts(ticket: Ticket, tags: list[str], *, now: datetime) -> dict[str,
     return facts
 
 
+def delta_facts(
+    delta: Delta | None, *, actor: Any, message: Message | None, now: datetime
+) -> dict[str, Any]:
+    """The event's own facts: when, what changed, who did it, the message it added.
+
+    ``actor`` and ``message`` are loaded by the caller (None when no rule reads them)."""
+    facts: dict[str, Any] = {
+        "event.at": (delta.at if delta and delta.at else None) or now,
+        "changes": dict(delta.changes) if delta else {},
+        "event.kinds": sorted(delta.kinds) if delta else [],
+    }
+    if delta and delta.actor_id and actor is not None:
+        facts["event.actor"] = actor.email
+        facts["event.actor_role"] = (
+            "automation"
+            if actor.email == AUTOMATION_EMAIL
+            else ("agent" if actor.is_agent else "customer")
+        )
+    elif delta and not delta.actor_id:
+        facts["event.actor_role"] = "system"
+    if message is not None:
+        facts["message.body"] = message.body_text
+        facts["message.kind"] = message.kind
+        facts["message.from_agent"] = message.from_agent
+        facts["message.channel"] = message.channel
+    return facts
+
+
 def facts_build(
     ticket: Ticket,
     *,
@@ -215,33 +243,18 @@ def facts_build(
 
     tags = sorted(ticket.tags.values_list("name", flat=True)) if needed("ticket.tags") else []
     facts = ticket_facts(ticket, tags, now=now)
-    facts["event.at"] = (delta.at if delta and delta.at else None) or now
-    facts["changes"] = dict(delta.changes) if delta else {}
-    facts["event.kinds"] = sorted(delta.kinds) if delta else []
+    actor = message = None
     if delta and delta.actor_id and needed("event.actor"):
         from frontdesk.accounts.models import User
 
         actor = User.objects.filter(pk=delta.actor_id).only("email", "role").first()
-        if actor is not None:
-            facts["event.actor"] = actor.email
-            facts["event.actor_role"] = (
-                "automation"
-                if actor.email == AUTOMATION_EMAIL
-                else ("agent" if actor.is_agent else "customer")
-            )
-    elif delta:
-        facts["event.actor_role"] = "system"
     if delta and delta.message_id and needed("message."):
         message = (
             Message.objects.filter(pk=delta.message_id)
             .only("body_text", "kind", "from_agent", "channel")
             .first()
         )
-        if message is not None:
-            facts["message.body"] = message.body_text
-            facts["message.kind"] = message.kind
-            facts["message.from_agent"] = message.from_agent
-            facts["message.channel"] = message.channel
+    facts.update(delta_facts(delta, actor=actor, message=message, now=now))
     if extra:
         facts.update(extra)
     facts["_ticket"] = {

@@ -8,11 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 from frontdesk.automation.conditions import condition_compile
 from frontdesk.automation.engine import ticket_calendar
-from frontdesk.automation.facts import TICKET_RELATED, ticket_facts
+from frontdesk.automation.facts import (
+    TICKET_RELATED,
+    delta_build,
+    delta_facts,
+    status_categories,
+    ticket_facts,
+)
 from frontdesk.automation.models import AutomationRun, RoutingMode
 from frontdesk.core import clock
 from frontdesk.desk.extensions import HistoryLine
-from frontdesk.tickets.models import Ticket
+from frontdesk.tickets.models import Message, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from frontdesk.accounts.models import User
@@ -21,13 +27,27 @@ PREVIEW_SAMPLE = 200
 PREVIEW_SHOWN = 20
 
 
-def trigger_preview(*, conditions: Any, sample: int = PREVIEW_SAMPLE) -> dict[str, Any]:
-    """Which of the last ``sample`` updated tickets the conditions hold for, as they are now.
+# Trigger events that TicketEvent rows record (SLA alarms and survey answers do not).
+REPLAYABLE = frozenset(
+    {"created", "updated", "status_changed", "customer_replied", "agent_replied", "note_added"}
+)
+PREVIEW_EVENTS = 2000
 
-    Event facts (what changed, the message) are not known for past tickets: conditions on
-    them do not hold in the preview, which says so.
+
+def trigger_preview(
+    *, conditions: Any, event: str = "", sample: int = PREVIEW_SAMPLE
+) -> dict[str, Any]:
+    """What the rule would have done lately.
+
+    For an event the ticket history records (created, updated, a reply, ...), the last
+    ``sample`` times it happened are replayed from ``TicketEvent`` rows: the event's facts
+    (what changed, from and to, who did it, the message) as they were, the ticket's own
+    fields as they are now. Otherwise (SLA alarms, survey answers, no event given), the last
+    ``sample`` updated tickets as they are now, where conditions on the event cannot hold.
     """
     check = condition_compile(conditions)
+    if event in REPLAYABLE:
+        return _preview_replay(check, event=event, sample=sample)
     now = clock.now()
     tickets = list(
         Ticket.objects.select_related(*TICKET_RELATED)
@@ -43,6 +63,69 @@ def trigger_preview(*, conditions: Any, sample: int = PREVIEW_SAMPLE) -> dict[st
         if check(facts, ticket_calendar(ticket)):
             matched.append(ticket)
     return {"sample": len(tickets), "count": len(matched), "tickets": matched[:PREVIEW_SHOWN]}
+
+
+def _happenings(limit: int) -> list[list[TicketEvent]]:
+    """The latest ticket events, newest first, grouped into what one change wrote: a
+    service records all rows of one change with one actor and one timestamp."""
+    rows = list(TicketEvent.objects.order_by("-pk")[:limit])
+    groups: dict[tuple[int, int | None, Any], list[TicketEvent]] = {}
+    for row in rows:
+        groups.setdefault((row.ticket_id, row.actor_id, row.created_at), []).append(row)
+    happenings = [sorted(group, key=lambda e: e.pk) for group in groups.values()]
+    if len(rows) == limit and happenings:
+        happenings.pop()  # the oldest may be cut off by the limit
+    return happenings
+
+
+def _preview_replay(check: Any, *, event: str, sample: int) -> dict[str, Any]:
+    from frontdesk.accounts.models import User
+
+    now = clock.now()
+    categories = status_categories()
+    replays = []
+    for events in _happenings(PREVIEW_EVENTS):
+        delta = delta_build(events, categories)
+        if event in delta.kinds:
+            replays.append((events[0].ticket_id, delta))
+            if len(replays) >= sample:
+                break
+    ticket_ids = {ticket_id for ticket_id, _delta in replays}
+    tickets = (
+        Ticket.objects.select_related(*TICKET_RELATED)
+        .prefetch_related("tags")
+        .filter(merged_into__isnull=True)
+        .in_bulk(ticket_ids)
+    )
+    actors = User.objects.only("email", "role").in_bulk({d.actor_id for _t, d in replays} - {None})
+    messages = Message.objects.only("body_text", "kind", "from_agent", "channel").in_bulk(
+        {d.message_id for _t, d in replays} - {None}
+    )
+    matched: list[Ticket] = []
+    count = 0
+    for ticket_id, delta in replays:
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            continue
+        facts = ticket_facts(ticket, sorted(t.name for t in ticket.tags.all()), now=now)
+        facts.update(
+            delta_facts(
+                delta,
+                actor=actors.get(delta.actor_id) if delta.actor_id else None,
+                message=messages.get(delta.message_id) if delta.message_id else None,
+                now=now,
+            )
+        )
+        if check(facts, ticket_calendar(ticket)):
+            count += 1
+            if ticket not in matched:
+                matched.append(ticket)
+    return {
+        "sample": len(replays),
+        "count": count,
+        "tickets": matched[:PREVIEW_SHOWN],
+        "replayed": True,
+    }
 
 
 def _actions_text(actions: list[dict[str, Any]]) -> str:

@@ -154,7 +154,7 @@ def trigger_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         return trigger_save(trigger=rule, fields=fields)
 
     def preview(fields: dict[str, Any]) -> list[Any]:
-        return trigger_preview(conditions=fields.get("conditions"))
+        return trigger_preview(conditions=fields.get("conditions"), event=fields.get("event", ""))
 
     response = _rule_page(
         request,

@@ -36,7 +36,10 @@ def test_an_admin_builds_a_rule_from_rows_and_previews_it(people, make_ticket, c
     preview = client.post("/automation/triggers/new/", {**rows(), "preview": "1"})
     text = preview.content.decode()
     assert preview.status_code == 200
-    assert "would have matched 1 of the last" in text
+    assert (
+        "Replayed the last 2 times this event happened: the rule would have matched 1 of them."
+        in text
+    )
     assert "Printer on fire" in text and "Printer jam" not in text
     assert not Trigger.objects.exists()  # a preview saves nothing
     saved = client.post("/automation/triggers/new/", rows())
