@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,16 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _asgi_request_threads():
+    """Tests that serve through config.asgi leave no request thread holding a database
+    connection (the test database could not be dropped at the end)."""
+    yield
+    asgi = sys.modules.get("frontdesk.core.asgi")
+    if asgi is not None:
+        asgi.request_threads_close()
 
 
 @pytest.fixture
