@@ -2,6 +2,7 @@
 """Mail ingest throughput from a local Dovecot through the whole pipeline, one worker.
 
     .venv/bin/python bench/mail_bench.py --database-url postgresql://... [--mails 2000]
+        [--phases] [--profile FILE]
 
 1. Starts a private Dovecot (frontdesk/mail/tests/servers.py) and appends ``--mails``
    realistic mails to one account: about two thirds new requests (text, HTML with a
@@ -22,7 +23,10 @@
 One JSON object on stdout, e.g. ``{"mail_ingest_per_s": 250.0, ...}``; progress on stderr.
 ``mail_ingest_cpu_s`` is this process's CPU time for the ingest (``mail_ingest_per_cpu_s``
 the mails per second of it) and ``load_1m`` the machine's load when it ended: on a shared
-machine, wall-clock throughput depends on both.
+machine, wall-clock throughput depends on both. ``--phases`` splits that CPU time by step
+(parse, raw store, ticket write, live push, ...) with plain ``time.process_time`` counters;
+``--profile`` writes a cProfile (whose overhead inflates pure-Python code) and the queries
+per mail.
 """
 
 from __future__ import annotations
@@ -245,6 +249,74 @@ def query_report(captured: list[dict], mails: int) -> None:
         log(f"{count / max(mails, 1):6.2f}/mail  {sql}")
 
 
+class Phases:
+    """CPU time (``time.process_time``) spent in each named step of the ingest, without a
+    profiler: cProfile's per-call overhead inflates pure-Python code (the MIME feed parser
+    looked like a quarter of the CPU under it, a tenth without), and a thread hop (a live
+    push through ``async_to_sync``) shows as lock waits. Steps nest: a step's time includes
+    the steps it calls (``process_batch`` includes ``deliver``, which includes
+    ``message_receive``)."""
+
+    STEPS = (
+        # (module, attribute, step) - the names the pipeline calls, patched where it looks
+        # them up.
+        ("frontdesk.mail.pipeline", "message_id_for", "message_id"),
+        ("frontdesk.mail.pipeline", "_raw_store", "raw_store"),
+        ("frontdesk.mail.pipeline", "ingest_batch", "ingest_batch (with the parse job)"),
+        ("frontdesk.mail.pipeline", "inbound_process_batch", "process_batch"),
+        ("frontdesk.mail.pipeline", "raw_read", "raw_read"),
+        ("frontdesk.mail.pipeline", "mail_parse", "parse"),
+        ("frontdesk.mail.pipeline", "_deliver", "deliver"),
+        ("frontdesk.mail.pipeline", "thread_resolve", "thread_resolve"),
+        ("frontdesk.mail.pipeline", "message_receive", "message_receive (tickets)"),
+        ("frontdesk.mail.pipeline", "_outcomes_save", "outcomes_save"),
+        ("frontdesk.desk.live", "push_many", "live_push (desk)"),
+    )
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._undo: list[tuple[object, str, object]] = []
+
+    def _timed(self, function, step: str):  # type: ignore[no-untyped-def]
+        seconds = self.seconds
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[step] = seconds.get(step, 0.0) + time.process_time() - started
+
+        return timed
+
+    def __enter__(self) -> Phases:
+        import importlib
+
+        for module_name, attribute, step in self.STEPS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, attribute)
+            self._undo.append((module, attribute, original))
+            setattr(module, attribute, self._timed(original, step))
+        from frontdesk.mail.pipeline import _Batch
+
+        load = _Batch.__dict__["load"]
+        self._undo.append((_Batch, "load", load))
+        _Batch.load = classmethod(self._timed(load.__func__, "batch_lookups"))  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, attribute, original in reversed(self._undo):
+            setattr(owner, attribute, original)
+
+    def report(self, mails: int, cpu: float) -> None:
+        log(f"CPU by step ({mails} mails, {cpu:.2f} s in all; steps nest):")
+        for step, seconds in sorted(self.seconds.items(), key=lambda item: -item[1]):
+            share = 100 * seconds / max(cpu, 1e-9)
+            log(
+                f"{seconds:7.3f} s {share:5.1f} %  {1000 * seconds / max(mails, 1):6.3f} ms/mail  {step}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
@@ -259,6 +331,11 @@ def main() -> None:
         "--peer",
         action="store_true",
         help="also time django-helpdesk's get_email on the same mails (needs PEER_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="print the CPU time of each ingest step to stderr (no profiler overhead)",
     )
     parser.add_argument(
         "--profile",
@@ -325,6 +402,9 @@ def main() -> None:
             queries = QueryLog(connection)
             queries.__enter__()
             profiler.enable()
+        phases = Phases() if args.phases else None
+        if phases is not None:
+            phases.__enter__()
         started = time.perf_counter()
         cpu_started = time.process_time()
         fetched = 0
@@ -337,6 +417,9 @@ def main() -> None:
                 break
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        if phases is not None:
+            phases.__exit__(None, None, None)
+            phases.report(fetched, cpu)
         if profiler is not None and queries is not None:
             profiler.disable()
             queries.__exit__(None, None, None)
