@@ -200,8 +200,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django writes list and detail joins base table first, already the right order;
     # letting the planner reorder ten relations cost ~100 ms of planning per query.
     options["options"] = "-c join_collapse_limit=4"
-    # Under ASGI each request may run on another thread, so Django's per-thread persistent
-    # connections are never reused; a pool is (psycopg-pool, Django's built-in support).
+    # Connections come from one pool per process (psycopg-pool, Django's built-in support)
+    # rather than one per request thread (frontdesk/core/asgi.py keeps a few threads).
     if env_bool("FRONTDESK_DB_POOL", True) and not TESTING:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         options["pool"] = {"min_size": 2, "max_size": env_int("FRONTDESK_DB_POOL_MAX", 10)}
