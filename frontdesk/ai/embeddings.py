@@ -98,6 +98,13 @@ class SentenceTransformerBackend:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    def encoder_parts(self) -> tuple[str, object, object, str] | None:
+        """(name, tokenizer, transformer, precision) for fine-tuning a copy (finetune.py);
+        None for models outside the lean path."""
+        if not self._lean:
+            return None
+        return self.name, self._model.tokenizer, self._model[0].auto_model, self.precision
+
     def _embed_lean(self, texts: list[str], batch_size: int) -> np.ndarray:
         import numpy as np
         import torch
