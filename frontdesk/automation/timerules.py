@@ -8,6 +8,12 @@ their conditions evaluated in Python. Every candidate gets a ``TimeRuleFired`` r
 window, matched or not, so the next pass skips it: each rule fires once per ticket per
 window, and two passes running at once claim tickets through the unique constraint.
 
+Matching tickets fire in chunks of ``CHUNK``: one transaction claims the chunk's tickets
+in one statement (an upsert on ``TimeRuleFired``'s unique index that only turns
+not-matched marks into claims, so a ticket another pass claimed is skipped), loads them in
+one query, runs each ticket's actions through the services, and writes the chunk's run
+records in one INSERT. Per ticket, only what the services themselves write remains.
+
 A pass bounds its work: at most ``batch`` candidates per rule (``AUTOMATION_TIME_BATCH``)
 and, for the actions, a time budget (``AUTOMATION_PASS_SECONDS``) shared in turns between
 the rules so one rule's backlog does not starve the others. What is left waits for the
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from frontdesk.automation.actions import ActionContext, actions_run
@@ -38,6 +44,9 @@ from frontdesk.core import clock
 from frontdesk.tickets.models import OPEN_CATEGORIES, Ticket
 
 log = logging.getLogger(__name__)
+
+# Tickets claimed and acted on per transaction (row locks on them are held that long).
+CHUNK = 25
 
 
 @dataclass
@@ -93,6 +102,7 @@ def time_rules_run(
         matching, windows = _rule_candidates(rule, now, batch, result)
         queues.append((rule, deque(matching), windows))
     actor = automation_user()
+    lookups: dict[tuple[str, str], object] = {}
     while any(queue for _rule, queue, _windows in queues):
         for rule, queue, windows in queues:
             if not queue:
@@ -101,10 +111,11 @@ def time_rules_run(
                 result.deferred = sum(len(q) for _r, q, _w in queues)
                 log.info("time rules: budget spent, %s tickets wait", result.deferred)
                 return result
-            ticket_id = queue.popleft()
-            if _fire(rule, ticket_id, windows[ticket_id], now, actor, result):
-                result.fired += 1
-                result.per_rule[rule.pk] += 1
+            # One chunk per turn: the rules share the budget, no backlog starves the others.
+            chunk = [queue.popleft() for _i in range(min(CHUNK, len(queue)))]
+            fired = _fire_chunk(rule, chunk, windows, now, actor, result, lookups)
+            result.fired += fired
+            result.per_rule[rule.pk] += fired
     return result
 
 
@@ -151,42 +162,74 @@ def _rule_candidates(
     return sorted(matching), windows
 
 
-def _fire(rule: TimeRule, ticket_id: int, window: datetime, now: datetime, actor, result) -> bool:  # type: ignore[no-untyped-def]
-    key = f"time:{rule.pk}:{ticket_id}:{window.isoformat()}"
-    try:
-        with transaction.atomic():
-            # The claim: a second pass (another host) fails here and skips the ticket. A
-            # ticket that did not match earlier in the window turns its mark into the claim.
-            claimed = TimeRuleFired.objects.filter(
-                rule=rule, ticket_id=ticket_id, window_start=window, matched=False
-            ).update(matched=True, created_at=now)
-            if not claimed:
-                TimeRuleFired.objects.create(
-                    rule=rule, ticket_id=ticket_id, window_start=window, created_at=now
-                )
-            ticket = Ticket.objects.select_related(*TICKET_RELATED).get(pk=ticket_id)
-            ctx = ActionContext(ticket=ticket, actor=actor, rule_name=rule.name, key=key)
+def _claim(rule: TimeRule, ticket_ids: list[int], windows: dict[int, datetime], now: datetime):  # type: ignore[no-untyped-def]
+    """Claim the tickets for this window in one statement; the ids claimed.
+
+    A new row is a claim; a not-matched mark (looked at earlier in the window) turns into
+    one; a row already matched (this window fired, e.g. in a pass on another host) is left
+    alone and its ticket is not returned. Safe under concurrent passes: the unique index
+    decides."""
+    table = connection.ops.quote_name(TimeRuleFired._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(ticket_ids))
+    params: list[object] = []
+    for ticket_id in ticket_ids:
+        params += [rule.pk, ticket_id, adapt(windows[ticket_id]), True, adapt(now)]
+    sql = (
+        f"INSERT INTO {table} (rule_id, ticket_id, window_start, matched, created_at) "  # noqa: S608 - the table name is the model's
+        f"VALUES {values} ON CONFLICT (rule_id, ticket_id, window_start) DO UPDATE "
+        f"SET matched = %s, created_at = excluded.created_at WHERE {table}.matched = %s "
+        "RETURNING ticket_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, True, False])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _fire_chunk(  # type: ignore[no-untyped-def]
+    rule: TimeRule,
+    ticket_ids: list[int],
+    windows: dict[int, datetime],
+    now: datetime,
+    actor,
+    result: PassResult,
+    lookups: dict[tuple[str, str], object],
+) -> int:
+    """Claim, act on and record a chunk of tickets in one transaction; how many fired."""
+    runs = []
+    with transaction.atomic():
+        claimed = _claim(rule, ticket_ids, windows, now)
+        tickets = Ticket.objects.select_related(*TICKET_RELATED).in_bulk(claimed)
+        for ticket_id in ticket_ids:
+            ticket = tickets.get(ticket_id)
+            if ticket is None:
+                continue  # claimed by another pass (or deleted meanwhile)
+            key = f"time:{rule.pk}:{ticket_id}:{windows[ticket_id].isoformat()}"
+            ctx = ActionContext(
+                ticket=ticket, actor=actor, rule_name=rule.name, key=key, lookups=lookups
+            )
             actions = actions_run(rule.actions, ctx)
             result.actions_failed += sum(1 for a in actions if not a["ok"])
-            AutomationRun.objects.create(
-                ticket_id=ticket_id,
-                events=["time"],
-                matched=1,
-                results=[
-                    {
-                        "rule": rule.pk,
-                        "kind": "time",
-                        "name": rule.name,
-                        "matched": True,
-                        "actions": actions,
-                    }
-                ],
-                key=key,
-                created_at=now,
+            runs.append(
+                AutomationRun(
+                    ticket_id=ticket_id,
+                    events=["time"],
+                    matched=1,
+                    results=[
+                        {
+                            "rule": rule.pk,
+                            "kind": "time",
+                            "name": rule.name,
+                            "matched": True,
+                            "actions": actions,
+                        }
+                    ],
+                    key=key,
+                    created_at=now,
+                )
             )
-    except IntegrityError:
-        return False
-    return True
+        AutomationRun.objects.bulk_create(runs)
+    return len(runs)
 
 
 def time_rule_preview(

@@ -169,3 +169,120 @@ def test_a_ticket_that_starts_matching_later_in_the_window_fires_then_once(
         assert time_rules_run().fired == 0  # fired once in this window, whatever changes
     notes = ticket.messages.filter(kind="note", body_text="Call the customer")
     assert notes.count() == 1
+
+
+def solved_long_ago(make_ticket, people, count):
+    """``count`` tickets Alice solved; the caller travels past the rule's four days."""
+    solved = Status.objects.filter(category="solved").first()
+    tickets = []
+    for i in range(count):
+        ticket = make_ticket(subject=f"Solved {i}")
+        ticket_update(ticket=ticket, actor=people["alice"], changes={"status": solved})
+        tickets.append(ticket)
+    return tickets
+
+
+def test_a_ticket_another_pass_claimed_meanwhile_is_not_closed_twice(people, make_ticket, settle):
+    from frontdesk.automation.models import TimeRuleFired
+    from frontdesk.automation.services import automation_user
+    from frontdesk.automation.timerules import PassResult, _fire_chunk
+
+    rule = time_rule(
+        "Close solved tickets after 4 days",
+        "solved",
+        "solved_at",
+        96,
+        [{"type": "set", "field": "status", "value": "closed"}],
+    )
+    first, second, third = solved_long_ago(make_ticket, people, 3)
+    settle()
+    with time_machine.travel(clock.now() + timedelta(days=5), tick=False):
+        windows = dict(candidates_query(rule, clock.now()).values_list("pk", "solved_at"))
+        assert set(windows) == {first.pk, second.pk, third.pk}
+        # Between this pass's search and its claim, a pass on another host fired on #2.
+        TimeRuleFired.objects.create(
+            rule=rule, ticket_id=second.pk, window_start=windows[second.pk], created_at=clock.now()
+        )
+        # ... and this pass had looked at #3 earlier in the window without a match.
+        TimeRuleFired.objects.create(
+            rule=rule,
+            ticket_id=third.pk,
+            window_start=windows[third.pk],
+            matched=False,
+            created_at=clock.now(),
+        )
+        result = PassResult(per_rule={rule.pk: 0})
+        fired = _fire_chunk(
+            rule,
+            [first.pk, second.pk, third.pk],
+            windows,
+            clock.now(),
+            automation_user(),
+            result,
+            {},
+        )
+    assert fired == 2
+    assert set(
+        AutomationRun.objects.filter(key__startswith="time:").values_list("ticket_id", flat=True)
+    ) == {
+        first.pk,
+        third.pk,
+    }
+    from frontdesk.tickets.models import Ticket
+
+    categories = dict(
+        Ticket.objects.filter(pk__in=[first.pk, second.pk, third.pk]).values_list(
+            "pk", "status_category"
+        )
+    )
+    assert categories == {first.pk: "closed", second.pk: "solved", third.pk: "closed"}
+    assert TimeRuleFired.objects.filter(rule=rule, matched=True).count() == 3
+
+
+def test_a_backlog_larger_than_a_chunk_closes_in_one_pass_and_each_ticket_once(
+    people, make_ticket, settle
+):
+    from frontdesk.automation import timerules
+
+    time_rule(
+        "Close solved tickets after 4 days",
+        "solved",
+        "solved_at",
+        96,
+        [{"type": "set", "field": "status", "value": "closed"}],
+    )
+    tickets = solved_long_ago(make_ticket, people, 7)
+    settle()
+    chunk = timerules.CHUNK
+    timerules.CHUNK = 3  # three chunks: 3, 3, 1
+    try:
+        with time_machine.travel(clock.now() + timedelta(days=5), tick=False):
+            result = time_rules_run()
+            settle()
+            assert (result.fired, result.deferred) == (7, 0)
+            assert time_rules_run().fired == 0
+    finally:
+        timerules.CHUNK = chunk
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.status_category == "closed"
+        events = ticket.events.filter(field="status", new_value="closed")
+        assert events.count() == 1
+        assert events.get().actor.first_name == "Automation"
+    assert AutomationRun.objects.filter(key__startswith="time:").count() == 7
+
+
+def test_a_spent_budget_leaves_the_rest_for_the_next_pass(people, make_ticket, settle):
+    time_rule(
+        "Close solved tickets after 4 days",
+        "solved",
+        "solved_at",
+        96,
+        [{"type": "set", "field": "status", "value": "closed"}],
+    )
+    solved_long_ago(make_ticket, people, 2)
+    settle()
+    with time_machine.travel(clock.now() + timedelta(days=5), tick=False):
+        spent = time_rules_run(budget=0)
+        assert (spent.candidates, spent.fired, spent.deferred) == (2, 0, 2)
+        assert time_rules_run().fired == 2
