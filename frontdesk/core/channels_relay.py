@@ -87,12 +87,17 @@ class RelayChannelLayer(InMemoryChannelLayer):
         return connection
 
     def _write(self, kind: str, target: str, message: dict[str, Any]) -> None:
+        self._write_many(kind, [(target, message)])
+
+    def _write_many(self, kind: str, messages: list[tuple[str, dict[str, Any]]]) -> None:
         now = time.time()
-        body = msgpack.packb(message, use_bin_type=True)
+        rows = [
+            (now, self.origin, kind, target, msgpack.packb(message, use_bin_type=True))
+            for target, message in messages
+        ]
         db = self._db()
-        db.execute(
-            "INSERT INTO relay (created, origin, kind, target, body) VALUES (?, ?, ?, ?, ?)",
-            (now, self.origin, kind, target, body),
+        db.executemany(
+            "INSERT INTO relay (created, origin, kind, target, body) VALUES (?, ?, ?, ?, ?)", rows
         )
         # Writers prune (the job worker writes, so the file stays small without a poller).
         if now - self._last_prune > min(self.retention, 10.0):
@@ -115,6 +120,22 @@ class RelayChannelLayer(InMemoryChannelLayer):
         except (sqlite3.Error, OSError, TypeError, ValueError):
             # Best effort, like the push itself: pages poll as well.
             logger.exception("channel relay write to %s failed", self.path)
+
+    def relay_many(self, messages: list[tuple[str, dict[str, Any]]]) -> bool:
+        """``group_send`` of each (group, message) for sync code, with no event loop: when
+        none of the groups has a member in this process (the job worker; a web process
+        nobody has open), the rows are written on the calling thread in one statement and
+        True is returned. False (nothing done) when some group has a member here: the
+        caller sends through the loop (``group_send``) so those pages hear it too."""
+        if any(group in self.groups for group, _message in messages):
+            return False
+        for group, _message in messages:
+            self.require_valid_group_name(group)
+        try:
+            self._write_many(GROUP, messages)
+        except (sqlite3.Error, OSError, TypeError, ValueError):
+            logger.exception("channel relay write to %s failed", self.path)
+        return True
 
     # --- the poller -----------------------------------------------------------------------
 

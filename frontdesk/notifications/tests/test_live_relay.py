@@ -112,6 +112,30 @@ def test_a_reply_to_a_specific_channel_reaches_the_process_that_owns_it(tmp_path
     async_to_sync(scenario)()
 
 
+def test_a_job_worker_relays_from_sync_code_without_a_loop_hop(tmp_path):
+    """``relay_many``: what a process with no pages of its own (the job worker) uses."""
+    path = str(tmp_path / "relay.sqlite3")
+    worker = RelayChannelLayer(path=path)
+    hints = [
+        ("desk-ticket-1", {"type": "live.event", "n": 1}),
+        ("desk-agents", {"type": "live.event", "n": 2}),
+    ]
+
+    async def scenario() -> None:
+        web = RelayChannelLayer(path=path)
+        agent = await web.new_channel()
+        await web.group_add("desk-agents", agent)
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, worker.relay_many, hints) is True
+        assert (await next_message(web, agent, 1))["n"] == 2
+        # A process whose own pages are in a group must send through its loop instead.
+        assert web.relay_many([("desk-agents", {"type": "live.event"})]) is False
+        await web.close()
+
+    async_to_sync(scenario)()
+
+
 def test_old_rows_are_pruned_by_writers(tmp_path):
     path = tmp_path / "relay.sqlite3"
 
