@@ -168,9 +168,12 @@ class FineTuned:
                     max_length=MAX_TOKENS,
                     return_tensors="pt",
                 )
-                with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"):
-                    logits = head(_pooled(encoder, batch))
-                out[rows] = torch.softmax(logits.float(), dim=1).numpy()
+                # Weights already in the precision that runs (no casting on every call);
+                # pooling and the head in float32, as the embedding backend does.
+                hidden = encoder(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                out[rows] = torch.softmax(head(pooled), dim=1).numpy()
         return out
 
 
@@ -288,6 +291,12 @@ def _rebuilt(parts: tuple[str, Any, Any, str], weights: bytes, n_labels: int) ->
 
 
 def _for_inference(tokenizer: Any, encoder: Any, head: Any, precision: str) -> tuple:
+    """bfloat16 weights where the CPU computes in it natively (as the embedding backend):
+    autocast would cast the float32 weights again on every prediction."""
+    import torch
+
     for parameter in list(encoder.parameters()) + list(head.parameters()):
         parameter.requires_grad = False
-    return tokenizer, encoder, head, precision
+    if precision == "bf16":
+        encoder = encoder.to(torch.bfloat16)
+    return tokenizer, encoder.eval(), head.float().eval(), precision
