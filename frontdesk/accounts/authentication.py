@@ -30,11 +30,13 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(key), revoked_at__isnull=True)
-            .first()
-        )
+        try:
+            # The digest is unique: a plain get (no ORDER BY for the ORM to build).
+            token = ApiToken.objects.select_related("user").get(
+                digest=token_digest(key), revoked_at__isnull=True
+            )
+        except ApiToken.DoesNotExist:
+            token = None
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = clock.now()
