@@ -103,9 +103,9 @@ def _raw_store(raw: bytes) -> str:
 
 
 def _raw_file_write(path: Path, raw: bytes) -> None:
-    """The file ``FileSystemStorage.save`` would write, at half its CPU time (its per-call
-    name checks, chunking and locking were most of the store; measured with
-    bench/mail_bench.py). Written under a temporary name and renamed into place, so a worker
+    """The file ``FileSystemStorage.save`` would write, without its per-call name checks,
+    chunking and locking (0.07-0.11 -> 0.05-0.065 s of CPU for 500 new mails; the rest is
+    the kernel's). Written under a temporary name and renamed into place, so a worker
     killed mid-write never leaves a partial mail under the content address (where the next
     delivery would find it and keep it)."""
     if path.exists():
