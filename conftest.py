@@ -30,6 +30,14 @@ def _asgi_request_threads():
         asgi.request_threads_close()
 
 
+@pytest.fixture(autouse=True)
+def django_db_serialized_rollback() -> None:
+    """Every transactional test starts from the rows migrations made (statuses, types,
+    content types) and leaves an empty database for the next one to restore: mixing tests
+    that restore with tests that do not would re-create content types under new ids and
+    break the next restore."""
+
+
 @pytest.fixture
 def people(db):
     return personas_create()
