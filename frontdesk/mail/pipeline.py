@@ -611,7 +611,8 @@ def _deliver(
             external_id=parsed.message_id,
             metadata=metadata,
         )
-    message = message_receive(inbound=inbound_message)
+    # Both callers give up the whole transaction when this raises: no savepoint needed.
+    message = message_receive(inbound=inbound_message, savepoint=False)
     if thread.ticket is not None and parsed.cc and not held:
         _ccs_keep(thread.ticket, parsed, author, batch)
     if authenticated:
