@@ -2,8 +2,9 @@
 
 Every knob is an environment variable: ``FRONTDESK_*``, ``DATABASE_URL`` and
 ``REDIS_URL``. With nothing set, Frontdesk runs embedded: SQLite (WAL), Huey on
-SQLite, an in-memory channel layer, files under ``var/``. Setting ``REDIS_URL``
-switches jobs, the channel layer and the cache to Redis for scale-out.
+SQLite, a channel layer relayed between processes through a SQLite file
+(frontdesk/core/channels_relay.py), files under ``var/``. Setting ``REDIS_URL`` switches
+jobs, the channel layer and the cache to Redis for scale-out.
 """
 
 from __future__ import annotations

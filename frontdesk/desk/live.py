@@ -3,9 +3,9 @@
 Pages connect to ``/ws/desk/`` (``consumers.DeskConsumer``). What is pushed is only a hint
 ("ticket 42 changed", "queues changed", "someone started replying"); the page then asks the
 server for the new state through the same permission-checked views it polls, so a push
-never carries data a viewer may not see. Pushes are best effort: pages also poll, so a lost
-push (a change made in a job worker on the in-memory channel layer, which does not cross
-processes; use Redis to scale out) only delays an update.
+never carries data a viewer may not see. Pushes cross processes (the job worker's reach the
+web process) through the relay layer on one machine or Redis when scaled out; they are best
+effort: pages also poll, so a lost push only delays an update.
 """
 
 from __future__ import annotations
@@ -39,17 +39,24 @@ def push_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
 
     The in-process memory layer only reaches pages connected to this process: when none of
     the groups has a member here (a job worker, a web process nobody has open), there is
-    nothing to send and the hop is skipped.
+    nothing to send and the hop is skipped; the relay layer then writes for the other
+    processes on this thread.
     """
     layer = get_channel_layer()
     if layer is None or not messages:
         return
     if type(layer) is InMemoryChannelLayer and not any(g in layer.groups for g, _d in messages):
         return
+    full = [(group, {"type": "live.event", "data": data}) for group, data in messages]
+    # The relay layer (no Redis) writes for other processes right here when no page of
+    # these groups is open in this one (the job worker): no hop into an event loop.
+    relay_many = getattr(layer, "relay_many", None)
+    if relay_many is not None and relay_many(full):
+        return
 
     async def send_all() -> None:
-        for group, data in messages:
-            await layer.group_send(group, {"type": "live.event", "data": data})
+        for group, message in full:
+            await layer.group_send(group, message)
 
     try:
         async_to_sync(send_all)()
