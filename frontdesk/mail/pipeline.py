@@ -54,7 +54,7 @@ from frontdesk.mail.tokens import address_base
 from frontdesk.tickets.attachments import IncomingFile, attachment_check
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import Channel, Message, MessageKind, Ticket
-from frontdesk.tickets.services import message_receive, ticket_update
+from frontdesk.tickets.services import message_receive, ticket_update, writes_batched
 
 log = logging.getLogger(__name__)
 
@@ -393,16 +393,18 @@ def inbound_process_batch(inbound_ids: list[int]) -> int:
             _fault("parsed")
             batch = _Batch.load(parsed)
             now = clock.now()
-            for row, mail in zip(rows, parsed, strict=True):
-                row.processed_at = now
-                row.error = ""
-                try:
-                    _deliver(row, mail, force=False, batch=batch)
-                except NoSenderError as exc:  # raised before any write for this mail
-                    _set(row, InboundState.DEAD)
-                    row.error = str(exc)
-                if row.ticket_message is not None:
-                    batch.known[row.message_id] = row.ticket_message.ticket_id
+            # The tickets' events and outbox rows of the whole batch: one INSERT each.
+            with writes_batched():
+                for row, mail in zip(rows, parsed, strict=True):
+                    row.processed_at = now
+                    row.error = ""
+                    try:
+                        _deliver(row, mail, force=False, batch=batch)
+                    except NoSenderError as exc:  # raised before any write for this mail
+                        _set(row, InboundState.DEAD)
+                        row.error = str(exc)
+                    if row.ticket_message is not None:
+                        batch.known[row.message_id] = row.ticket_message.ticket_id
             _outcomes_save(rows, now)
             _fault("delivered")
             return len(rows)

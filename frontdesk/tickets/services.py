@@ -7,7 +7,9 @@ notifications react after the commit. No service makes a network call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,6 +199,37 @@ class _Writes:
             outbox_add_many(entries=self.outbox)
         self.events, self.outbox = [], []
         return events
+
+    def flush(self) -> None:
+        """``write``, or inside ``writes_batched`` hand the rows to the batch's one write."""
+        batch = _batched.get()
+        if batch is None:
+            self.write()
+            return
+        batch.events.extend(self.events)
+        batch.outbox.extend(self.outbox)
+        self.events, self.outbox = [], []
+
+
+_batched: ContextVar[_Writes | None] = ContextVar("ticket_writes_batched", default=None)
+
+
+@contextmanager
+def writes_batched() -> Iterator[None]:
+    """Within one transaction, messages received (``message_receive``) write their events
+    and outbox rows together when the block ends: one INSERT each for a whole mail batch
+    instead of two per message. Nothing is written if the block raises (the caller's
+    transaction is rolled back anyway); each row keeps its order."""
+    if _batched.get() is not None:
+        yield
+        return
+    batch = _Writes()
+    token = _batched.set(batch)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    batch.write()
 
 
 def _display(value: object) -> str:
@@ -407,7 +440,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
         writes=writes,
     )
     writes.changed(ticket)
-    writes.write()
+    writes.flush()
     return message
 
 
@@ -599,7 +632,7 @@ def _message_add(
         ]
     )
     writes.changed(ticket)
-    writes.write()
+    writes.flush()
     return message
 
 
