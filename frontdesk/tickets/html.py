@@ -55,11 +55,20 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "cid"}
 
 
+# What this process sanitized last: a body cleaned once (by the mail parser) and handed on
+# (to the ticket services) is recognised and not parsed again. Only this function's own
+# output goes in, so anything returned from here came out of nh3.
+_RECENT_CLEAN: dict[str, None] = {}
+_RECENT_MAX = 64
+
+
 def html_sanitize(value: str) -> str:
     """Keep formatting, drop scripts, styles, event handlers and unknown URL schemes."""
     if not value:
         return ""
-    return nh3.clean(
+    if value in _RECENT_CLEAN:
+        return value
+    clean = nh3.clean(
         value,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -67,6 +76,10 @@ def html_sanitize(value: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    if len(_RECENT_CLEAN) >= _RECENT_MAX:
+        _RECENT_CLEAN.clear()
+    _RECENT_CLEAN[clean] = None
+    return clean
 
 
 _URL_RE = re.compile(r"(https?://[^\s<>\"')\]]+)")
