@@ -119,6 +119,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["FRONTDESK_VAR_DIR"] = args.var
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the embedding backend sets it
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("FRONTDESK_SECRET_KEY", "bench-only-secret-key-not-for-production-0")
