@@ -38,8 +38,9 @@ def route_kwargs(scenario):  # type: ignore[no-untyped-def]
 
     trigger = Trigger.objects.create(name="Matrix trigger", event="created")
     rule = TimeRule.objects.create(name="Matrix time rule", hours=96)
-    template = EmailTemplate.objects.create(
-        name="Matrix template", texts={"en": {"subject": "Hi", "body": "Hello"}}
+    # Some routes build a fresh scenario per persona: template names are unique.
+    template, _created = EmailTemplate.objects.get_or_create(
+        name="Matrix template", defaults={"texts": {"en": {"subject": "Hi", "body": "Hello"}}}
     )
     people = scenario["people"]
     return {
