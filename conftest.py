@@ -20,6 +20,26 @@ def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) per test process, shared by every browser test:
+    Playwright's sync API allows one running instance per thread."""
+    import shutil
+
+    from tests.browser.conftest import ARGS, CHROMIUM
+
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must install it")
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(autouse=True)
 def _asgi_request_threads():
     """Tests that serve through config.asgi leave no request thread holding a database

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.test import Client
@@ -26,7 +27,14 @@ def call(method: str, path: str, *, headers: dict[str, str] | None = None, body:
     """One request through config.asgi.application: (status, headers, body)."""
     from config.asgi import application
 
-    return asyncio.run(_call(application, method, path, headers or {}, body))
+    return run_in_own_loop(_call(application, method, path, headers or {}, body))
+
+
+def run_in_own_loop(coroutine):
+    """asyncio.run on a thread of its own: an earlier test (Playwright's sync API) may have
+    left an event loop running on this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 async def _call(app, method, path, headers, body):
@@ -133,6 +141,6 @@ def test_requests_in_flight_together_run_on_their_own_threads(monkeypatch):
             _call(application, "GET", "/healthz", {}, b""),
         )
 
-    results = asyncio.run(two_at_once())
+    results = run_in_own_loop(two_at_once())
     assert all(b'"database"' in body for _status, _h, body in results)
     assert len(set(threads)) == 2

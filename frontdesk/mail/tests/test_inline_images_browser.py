@@ -4,17 +4,15 @@ attachment), not a broken-image icon."""
 
 from __future__ import annotations
 
-import shutil
 import struct
 import zlib
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from frontdesk.core.testing.factories import PASSWORD
-from tests.browser.conftest import ARGS, CHROMIUM, login
+from tests.browser.conftest import login
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,16 +38,10 @@ def _png(width: int, height: int) -> bytes:
 
 
 @pytest.fixture
-def page(live_server):
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(base_url=live_server.url)
-        yield context.new_page()
-        browser.close()
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    yield context.new_page()
+    context.close()
 
 
 def test_alice_sees_danas_pasted_screenshot_in_place(page, people, deliver):

@@ -10,31 +10,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from frontdesk.notifications.tests.test_live_relay import NOTIFY, job_worker_env, run_python
-from tests.browser.conftest import ARGS, CHROMIUM
 
 # Committed data (the server thread and the subprocess read it). No serialized rollback:
 # the test needs no rows from data migrations (it signs in with a session cookie and opens
 # the notifications page), so it works whichever test ran before it on the worker.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium():
-    import shutil
-
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -64,14 +48,14 @@ def asgi_server(transactional_db):
 
 
 def test_a_notification_from_the_job_worker_appears_in_alices_bell_without_reload(
-    chromium, asgi_server, people
+    browser, asgi_server, people
 ):
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(people["alice"])
-    context = chromium.new_context(base_url=asgi_server)
+    context = browser.new_context(base_url=asgi_server)
     context.add_cookies(
         [
             {
