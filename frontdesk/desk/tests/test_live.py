@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
+from frontdesk.core.testing.aio import run_scenario
 from frontdesk.desk.consumers import CLOSE_FORBIDDEN, DeskConsumer
 from frontdesk.tickets.services import ticket_update
 
@@ -67,7 +68,7 @@ def test_only_agents_may_connect(people):
         assert socket.connected
         await socket.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_agents_hear_about_tickets_they_may_see_and_nothing_else(people, make_ticket):
@@ -92,7 +93,7 @@ def test_agents_hear_about_tickets_they_may_see_and_nothing_else(people, make_ti
         await alice.close()
         await carol.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_an_agent_arriving_on_a_ticket_is_announced_once(people, make_ticket):
@@ -117,7 +118,7 @@ def test_an_agent_arriving_on_a_ticket_is_announced_once(people, make_ticket):
         assert {"event": "presence.changed", "ticket_id": ticket.pk} in await alice.events()
         await alice.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_a_push_to_one_agent_reaches_only_that_agent(people):
@@ -132,7 +133,7 @@ def test_a_push_to_one_agent_reaches_only_that_agent(people):
         await alice.close()
         await bob.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_a_malformed_message_gets_an_error_not_a_crash(people):
@@ -146,4 +147,4 @@ def test_a_malformed_message_gets_an_error_not_a_crash(people):
         assert await socket.receive() == {"event": "watching", "ticket": None}
         await socket.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)

@@ -16,12 +16,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.db import connection
 
 from frontdesk.core.channels_relay import RelayChannelLayer
+from frontdesk.core.testing.aio import run_scenario
 from frontdesk.desk.consumers import DeskConsumer
 
 ROOT = Path(settings.BASE_DIR)
@@ -74,7 +74,7 @@ def test_a_group_send_from_another_process_reaches_the_group_here_within_a_secon
             await next_message(layer, alice, 0.5)
         await layer.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_a_process_hears_its_own_group_send_once_and_other_layers_hear_it_too(tmp_path):
@@ -93,7 +93,7 @@ def test_a_process_hears_its_own_group_send_once_and_other_layers_hear_it_too(tm
         await web.close()
         await other_web.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_a_reply_to_a_specific_channel_reaches_the_process_that_owns_it(tmp_path):
@@ -109,7 +109,7 @@ def test_a_reply_to_a_specific_channel_reaches_the_process_that_owns_it(tmp_path
         await owner.close()
         await other.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_a_job_worker_relays_from_sync_code_without_a_loop_hop(tmp_path):
@@ -133,7 +133,7 @@ def test_a_job_worker_relays_from_sync_code_without_a_loop_hop(tmp_path):
         assert web.relay_many([("desk-agents", {"type": "live.event"})]) is False
         await web.close()
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
 
 
 def test_old_rows_are_pruned_by_writers(tmp_path):
@@ -146,7 +146,7 @@ def test_old_rows_are_pruned_by_writers(tmp_path):
         layer._last_prune = 0.0
         await layer.group_send("desk-agents", {"type": "live.event"})
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
     import sqlite3
 
     with sqlite3.connect(path) as db:
@@ -207,4 +207,4 @@ def test_a_notification_made_by_the_job_worker_reaches_alices_open_page(people):
         await socket.send_input({"type": "websocket.disconnect", "code": 1000})
         await socket.wait(1)
 
-    async_to_sync(scenario)()
+    run_scenario(scenario)
