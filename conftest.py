@@ -22,9 +22,10 @@ def _media_root(settings, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium (Debian's), one per test module. Playwright's sync API allows one
-    running instance per thread and keeps an event loop running in it while open: closing
-    it with the module leaves later tests (asyncio, async_to_sync) a thread without one."""
+    """One headless Chromium (Debian's) per test process, shared by every browser test:
+    Playwright's sync API allows one running instance per thread. It keeps an event loop
+    running on the main thread from then on, so async test scenarios run on a thread of
+    their own (frontdesk.core.testing.aio.run_scenario)."""
     import shutil
 
     from tests.browser.conftest import ARGS, CHROMIUM
