@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 
@@ -125,8 +125,7 @@ class SentenceTransformerBackend:
                     return_tensors="pt",
                 )
                 hidden = encoder(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                pooled = mean_pool(hidden, batch["attention_mask"])
                 pooled = torch.nn.functional.normalize(pooled, dim=1)  # in float32
                 out[rows] = pooled.numpy()
         return out
@@ -295,3 +294,10 @@ def backend_set(value: EmbeddingBackend | None, reason: str = "") -> None:
     """Use this backend in this process (tests share one loaded model across modes)."""
     with _lock:
         _state["backend"], _state["reason"] = value, reason
+
+
+def mean_pool(hidden: Any, attention_mask: Any) -> Any:
+    """The mean of the token vectors a text really has (padding left out), as
+    sentence-transformers pools; in the dtype of ``hidden``."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)

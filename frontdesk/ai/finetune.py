@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from frontdesk.ai.embeddings import mean_pool
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -171,8 +173,7 @@ class FineTuned:
                 # Weights already in the precision that runs (no casting on every call);
                 # pooling and the head in float32, as the embedding backend does.
                 hidden = encoder(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                pooled = mean_pool(hidden, batch["attention_mask"])
                 out[rows] = torch.softmax(head(pooled), dim=1).numpy()
         return out
 
@@ -232,9 +233,7 @@ def _train_loop(
 
 
 def _pooled(encoder: Any, batch: Any) -> Any:
-    hidden = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+    return mean_pool(encoder(**batch).last_hidden_state, batch["attention_mask"])
 
 
 def _batches(rng: Any, lengths: list[int]) -> list[list[int]]:
