@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.db import transaction
 
 from frontdesk.accounts.models import ApiToken, Role, Team, TeamMembership, Tier, User
 from frontdesk.accounts.selectors import user_find_by_email
 from frontdesk.core import clock
-from frontdesk.customers.models import Organization
+from frontdesk.customers.models import Organization, OrganizationDomain
 
 TOKEN_PREFIX = "fd_"  # noqa: S105 - a label, not a secret
 
@@ -31,7 +32,6 @@ def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=clock.now())
 
 
-@transaction.atomic
 def user_create(
     *,
     email: str,
@@ -44,7 +44,31 @@ def user_create(
     password: str | None = None,
 ) -> User:
     """Create a user; without a password the account can still sign in by email code."""
-    user = User.objects.create_user(
+    with transaction.atomic():
+        return _user_new(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            role=role,
+            organization=organization,
+            is_org_manager=is_org_manager,
+            language=language,
+            password=password,
+        )
+
+
+def _user_new(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    organization: Organization | None,
+    is_org_manager: bool,
+    language: str,
+    password: str | None,
+) -> User:
+    return User.objects.create_user(
         email=email,
         password=password,
         first_name=first_name,
@@ -55,7 +79,6 @@ def user_create(
         language=language,
         is_staff=role == Role.ADMIN,
     )
-    return user
 
 
 def customer_get_or_create(*, email: str, name: str = "") -> User:
@@ -64,10 +87,41 @@ def customer_get_or_create(*, email: str, name: str = "") -> User:
     user = user_find_by_email(email)
     if user is not None:
         return user
-    first, _, last = name.strip().partition(" ")
     domain = email.rpartition("@")[2]
-    organization = Organization.objects.filter(domains__domain=domain).first() if domain else None
-    return user_create(email=email, first_name=first, last_name=last, organization=organization)
+    with transaction.atomic():
+        return customer_new(
+            email=email, name=name, organization=organizations_by_domain([domain]).get(domain)
+        )
+
+
+def organizations_by_domain(domains: Iterable[str]) -> dict[str, Organization]:
+    """The organization each of these email domains joins new contacts to (one query)."""
+    wanted = {d.strip().lower() for d in domains if d and d.strip()}
+    if not wanted:
+        return {}
+    rows = OrganizationDomain.objects.filter(domain__in=wanted).select_related("organization")
+    return {row.domain: row.organization for row in rows}
+
+
+def customer_new(*, email: str, name: str = "", organization: Organization | None) -> User:
+    """A customer for an address that has no user yet, written in the caller's transaction.
+
+    For callers that looked the address and its domain up already (a batch of mails does it
+    for all its senders at once): no lookup and no savepoint of its own. Another process
+    creating the same address at the same moment makes this raise IntegrityError, and the
+    caller gives up its transaction.
+    """
+    first, _, last = name.strip().partition(" ")
+    return _user_new(
+        email=email.strip().lower(),
+        first_name=first,
+        last_name=last,
+        role=Role.CUSTOMER,
+        organization=organization,
+        is_org_manager=False,
+        language="",
+        password=None,
+    )
 
 
 @transaction.atomic

@@ -32,11 +32,17 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import User
-from frontdesk.accounts.services import customer_get_or_create
+from frontdesk.accounts.services import (
+    customer_get_or_create,
+    customer_new,
+    organizations_by_domain,
+)
 from frontdesk.core import clock
+from frontdesk.customers.models import Organization
 from frontdesk.mail.models import (
     BouncingAddress,
     InboundMail,
@@ -329,15 +335,29 @@ class _Batch:
     tickets: dict[int, Ticket] = field(default_factory=dict)
     own_ids: set[str] = field(default_factory=set)
     recent: dict[str, int] = field(default_factory=dict)  # parsed mails per sender, last hour
+    # Addresses looked up when the batch began (lowercased): one not in ``users`` had no
+    # user then, and becomes a customer without another lookup. Domains -> organization.
+    looked_up: set[str] = field(default_factory=set)
+    organizations: dict[str, Organization] = field(default_factory=dict)
 
     @classmethod
     def load(cls, parsed: list[ParsedMail]) -> _Batch:
         batch = cls()
-        emails = {p.from_email.strip().lower() for p in parsed if p.from_email}
+        emails = {p.from_email for p in parsed if p.from_email}
         emails |= {a for p in parsed for a, _n in p.cc[:MAX_CC_USERS]}
-        emails.discard("")
-        for user in User.objects.filter(email__in=emails):
-            batch.users[user.email.lower()] = user
+        emails = {e.strip().lower() for e in emails} - {""}
+        if emails:
+            # In any letter case, as user_find_by_email (from the UPPER(email) index); the
+            # oldest account wins where two differ only in case.
+            for user in (
+                User.objects.annotate(email_upper=Upper("email"))
+                .filter(email_upper__in={e.upper() for e in emails})
+                .order_by("-pk")
+            ):
+                batch.users[user.email.lower()] = user
+            batch.looked_up = emails
+            missing = emails - batch.users.keys()
+            batch.organizations = organizations_by_domain(e.rpartition("@")[2] for e in missing)
         thread_ids = {i for p in parsed for i in p.thread_ids}
         own = {p.message_id for p in parsed}
         if thread_ids:
@@ -645,9 +665,20 @@ def _sender_user(email: str, name: str, batch: _Batch | None = None) -> User:
     """The user with exactly this address (lowercased), or a new customer for it."""
     email = email.strip().lower()
     if batch is not None:
-        if email not in batch.users:
-            batch.users[email] = _sender_user(email, name)
-        return batch.users[email]
+        user = batch.users.get(email)
+        if user is None:
+            if email in batch.looked_up:
+                # Known to be new: no lookup, no savepoint (the batch gives up as a whole on
+                # an error, and its mails are then imported one by one through the path
+                # below, which handles another worker's create of the same address).
+                domain = email.rpartition("@")[2]
+                user = customer_new(
+                    email=email, name=name, organization=batch.organizations.get(domain)
+                )
+            else:
+                user = _sender_user(email, name)
+            batch.users[email] = user
+        return user
     try:
         with transaction.atomic():
             return customer_get_or_create(email=email, name=name)

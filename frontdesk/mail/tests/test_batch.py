@@ -79,7 +79,8 @@ def test_a_batch_takes_a_fixed_number_of_mail_queries(
             with CaptureQueriesContext(connection) as imported:
                 assert pipeline.inbound_process_batch([m.pk for m, _c in rows]) == n
         captured = stored.captured_queries + imported.captured_queries
-        return len(captured), sum(1 for q in captured if "mail_" in q["sql"])
+        # The mail app's tables (quoted: an "email" column name is no mail query).
+        return len(captured), sum(1 for q in captured if '"mail_' in q["sql"])
 
     total_2, mail_2 = queries(2)
     total_12, mail_12 = queries(12)
@@ -89,3 +90,56 @@ def test_a_batch_takes_a_fixed_number_of_mail_queries(
     # mail on SQLite and PostgreSQL today: no savepoint inside the batch's transaction, and
     # the batch's events and outbox rows go in one INSERT each).
     assert total_12 - total_2 <= 10 * 3
+
+
+def test_new_senders_in_a_batch_become_customers_once_in_their_organization(
+    people, deliver_batch, settings
+):
+    """A batch creates each new address once (from the domain's organization, named from
+    the mail), finds an existing contact in any letter case, and keeps a sender's second
+    mail on the same customer; new senders cost one INSERT each, no lookups of their own."""
+    from frontdesk.accounts.models import User
+    from frontdesk.customers.models import OrganizationDomain
+
+    settings.MAIL_SENDER_RATE_PER_HOUR = 1000
+    OrganizationDomain.objects.create(organization=people["globex"], domain="globex.example")
+    deliver_batch([mail_build(subject="warm-up")])
+    raws = [
+        mail_build(sender="Greta Garbo <Greta@Globex.example>", subject="Invoice"),
+        mail_build(sender="Ivan Ivanov <ivan@nowhere.example>", subject="Login"),
+        mail_build(sender="DANA Scully <DANA@EXAMPLE.COM>", subject="Printer"),
+        mail_build(sender="Greta Garbo <greta@globex.example>", subject="Invoice again"),
+        mail_build(
+            sender="Ivan Ivanov <ivan@nowhere.example>",
+            subject="Copying a colleague",
+            headers={"Cc": "Olga Ok <olga@globex.example>, dana@example.com"},
+        ),
+    ]
+    users_before = User.objects.count()
+
+    with CaptureQueriesContext(connection) as captured:
+        results = deliver_batch(raws)
+
+    assert [r.state for r in results] == ["parsed"] * 5
+    assert User.objects.count() == users_before + 3
+    greta = User.objects.get(email="greta@globex.example")
+    assert (greta.first_name, greta.last_name, greta.organization) == (
+        "Greta",
+        "Garbo",
+        people["globex"],
+    )
+    assert greta.role == "customer" and not greta.has_usable_password()
+    assert User.objects.get(email="ivan@nowhere.example").organization is None
+    assert User.objects.get(email="olga@globex.example").organization == people["globex"]
+    requesters = [r.ticket_message.ticket.requester for r in results]
+    assert requesters == [greta, requesters[1], people["dana"], greta, requesters[1]]
+    assert list(results[4].ticket_message.ticket.cc.order_by("email")) == [
+        people["dana"],
+        User.objects.get(email="olga@globex.example"),
+    ]
+    user_writes = [q for q in captured.captured_queries if 'INTO "accounts_user"' in q["sql"]]
+    assert len(user_writes) == 3
+    domains = [
+        q for q in captured.captured_queries if 'FROM "customers_organizationdomain"' in q["sql"]
+    ]
+    assert len(domains) == 1
