@@ -11,10 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from frontdesk.core import clock
+from frontdesk.core.files import content_file_store
 from frontdesk.tickets.models import Attachment, Blob, Message
 
 
@@ -96,28 +96,43 @@ def content_type_for(name: str) -> str:
 
 def blob_store(content: bytes) -> Blob:
     """Store content once per SHA-256; a second identical upload reuses the first."""
-    digest = hashlib.sha256(content).hexdigest()
-    existing = Blob.objects.filter(sha256=digest).first()
-    if existing is not None:
-        return existing
-    blob = Blob(sha256=digest, size=len(content))
-    blob.file.save(f"{digest[:2]}/{digest[2:4]}/{digest}", ContentFile(content), save=False)
-    try:
-        with transaction.atomic():
-            blob.save()
-    except IntegrityError:
-        # Another request stored the same content at the same moment.
-        return Blob.objects.get(sha256=digest)
-    return blob
+    return blobs_store([content])[0]
+
+
+def blobs_store(contents: list[bytes]) -> list[Blob]:
+    """The blob of each content, in order: files written once per SHA-256 (content
+    addressed, so a write left behind by a rolled-back transaction is simply reused) and
+    the rows in one upsert, so identical content stored at the same moment by two writers
+    ends as one row without a savepoint or a retry."""
+    digests = [hashlib.sha256(content).hexdigest() for content in contents]
+    unique: dict[str, Blob] = {}
+    for digest, content in zip(digests, contents, strict=True):
+        if digest in unique:
+            continue
+        # The name the FileField's upload_to ("blobs/") gives it.
+        name = content_file_store(f"blobs/{digest[:2]}/{digest[2:4]}/{digest}", content)
+        unique[digest] = Blob(sha256=digest, size=len(content), file=name, created_at=clock.now())
+    # ON CONFLICT (sha256) DO UPDATE sets nothing new (same content, same size) but returns
+    # the existing row's id, which DO NOTHING would not.
+    Blob.objects.bulk_create(
+        list(unique.values()),
+        update_conflicts=True,
+        unique_fields=["sha256"],
+        update_fields=["size"],
+    )
+    return [unique[digest] for digest in digests]
 
 
 def attachments_store(*, message: Message, files: list[IncomingFile]) -> list[Attachment]:
-    result = []
-    for item in files:
+    """A message's files: their blobs in one statement, the attachment rows in another."""
+    if not files:
+        return []
+    blobs = blobs_store([item.content for item in files])
+    rows = []
+    for item, blob in zip(files, blobs, strict=True):
         name = filename_clean(item.name)
-        blob = blob_store(item.content)
-        result.append(
-            Attachment.objects.create(
+        rows.append(
+            Attachment(
                 message=message,
                 blob=blob,
                 filename=name,
@@ -126,4 +141,4 @@ def attachments_store(*, message: Message, files: list[IncomingFile]) -> list[At
                 inline=item.inline,
             )
         )
-    return result
+    return Attachment.objects.bulk_create(rows)

@@ -316,6 +316,68 @@ def test_attachments_are_deduplicated_and_dangerous_types_refused(make_ticket, p
     assert Ticket.objects.get(pk=ticket.pk).message_count == 3
 
 
+def test_a_message_with_several_files_stores_each_content_once_and_reads_back(
+    make_ticket, people, settings, tmp_path
+):
+    """The same picture twice in one message and again in the next is one blob and one
+    file; a file left behind by a rolled-back write is reused, never copied under a new
+    name; a message's files cost two statements however many there are."""
+    import hashlib
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from frontdesk.tickets.models import Blob
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    ticket = make_ticket()
+    png = b"\x89PNG\r\n\x1a\n" + b"1" * 200
+    pdf = b"%PDF-1.4 report"
+    digest = hashlib.sha256(b"left behind").hexdigest()
+    left_behind = tmp_path / "blobs" / digest[:2] / digest[2:4] / digest
+    left_behind.parent.mkdir(parents=True)
+    left_behind.write_bytes(b"left behind")
+    files = [
+        IncomingFile(name="shot.png", content=png),
+        IncomingFile(name="report.pdf", content=pdf),
+        IncomingFile(name="shot-again.png", content=png, inline=True),
+        IncomingFile(name="notes.txt", content=b"left behind"),
+    ]
+
+    with CaptureQueriesContext(connection) as captured:
+        message = message_add(
+            ticket=ticket, author=people["dana"], body_text="see files", attachments=files
+        )
+    again = message_add(
+        ticket=ticket,
+        author=people["dana"],
+        body_text="once more",
+        attachments=[IncomingFile(name="shot3.png", content=png)],
+    )
+
+    stored = list(message.attachments.order_by("pk"))
+    assert [(a.filename, a.content_type, a.size, a.inline) for a in stored] == [
+        ("shot.png", "image/png", len(png), False),
+        ("report.pdf", "application/pdf", len(pdf), False),
+        ("shot-again.png", "image/png", len(png), True),
+        ("notes.txt", "text/plain", 11, False),
+    ]
+    assert stored[0].blob_id == stored[2].blob_id == again.attachments.get().blob_id
+    assert Blob.objects.count() == 3
+    for attachment, content in zip(stored, [png, pdf, png, b"left behind"], strict=True):
+        with attachment.blob.file.open("rb") as handle:
+            assert handle.read() == content
+    assert Blob.objects.get(sha256=digest).file.name == f"blobs/{digest[:2]}/{digest[2:4]}/{digest}"
+    files_on_disk = sorted(p for p in (tmp_path / "blobs").rglob("*") if p.is_file())
+    assert len(files_on_disk) == 3
+    writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "tickets_blob" in q["sql"] or "tickets_attachment" in q["sql"]
+    ]
+    assert len(writes) == 2
+
+
 def test_ticket_an_agent_logs_for_a_caller_has_no_first_response_yet(people):
     from frontdesk.tickets.intake import InboundMessage
     from frontdesk.tickets.models import Channel
