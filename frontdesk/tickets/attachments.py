@@ -127,6 +127,11 @@ def attachments_store(*, message: Message, files: list[IncomingFile]) -> list[At
     """A message's files: their blobs in one statement, the attachment rows in another."""
     if not files:
         return []
+    return Attachment.objects.bulk_create(attachment_rows(message=message, files=files))
+
+
+def attachment_rows(*, message: Message, files: list[IncomingFile]) -> list[Attachment]:
+    """The files' blobs stored (one statement) and their attachment rows, not yet saved."""
     blobs = blobs_store([item.content for item in files])
     rows = []
     for item, blob in zip(files, blobs, strict=True):
@@ -141,4 +146,4 @@ def attachments_store(*, message: Message, files: list[IncomingFile]) -> list[At
                 inline=item.inline,
             )
         )
-    return Attachment.objects.bulk_create(rows)
+    return rows

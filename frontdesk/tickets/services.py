@@ -18,19 +18,26 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.core import clock
 from frontdesk.core.services import counter_next, outbox_add, outbox_add_many
 from frontdesk.tickets import customfields
-from frontdesk.tickets.attachments import attachment_check, attachments_store
+from frontdesk.tickets.attachments import (
+    IncomingFile,
+    attachment_check,
+    attachment_rows,
+    attachments_store,
+)
 from frontdesk.tickets.catalog import catalog
 from frontdesk.tickets.html import html_sanitize, html_to_text, text_to_html
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import (
     DONE_CATEGORIES,
     OPEN_CATEGORIES,
+    Attachment,
     Channel,
     CustomField,
     EventKind,
@@ -91,6 +98,14 @@ def ticket_number_next() -> int:
             cursor.execute("SELECT nextval(%s)", [TICKET_NUMBER_SEQUENCE])
             return int(cursor.fetchone()[0])
     return counter_next(name="ticket_number")
+
+
+def _ticket_number_for_insert() -> int | RawSQL:
+    """What a new ticket's INSERT writes as its number: on PostgreSQL the sequence's next
+    value inside the INSERT itself (returned with the id, see ``TicketNumberField``)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("nextval(%s)", (TICKET_NUMBER_SEQUENCE,))
+    return ticket_number_next()
 
 
 def status_default(category: StatusCategory | str) -> Status:
@@ -168,11 +183,16 @@ class _Writes:
 
     Written together at the end of the call: one INSERT for the events and one for the
     outbox instead of one per row. Event ids keep the order of the list (the history sorts
-    by time, then id).
+    by time, then id). Inside ``writes_batched`` on PostgreSQL the batch's messages and
+    their attachment rows wait for the end too (ids drawn from the table's sequence
+    beforehand, so everything that points to a message can be written meanwhile).
     """
 
     events: list[TicketEvent] = field(default_factory=list)
     outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    message_ids: list[int] = field(default_factory=list)
 
     def event(
         self,
@@ -194,10 +214,14 @@ class _Writes:
         self.outbox.append((TOPIC_TICKET_CHANGED, {"ticket_id": ticket.pk}))
 
     def write(self) -> list[TicketEvent]:
+        if self.messages:
+            Message.objects.bulk_create(self.messages)
+        if self.attachments:
+            Attachment.objects.bulk_create(self.attachments)
         events = TicketEvent.objects.bulk_create(self.events) if self.events else []
         if self.outbox:
             outbox_add_many(entries=self.outbox)
-        self.events, self.outbox = [], []
+        self.events, self.outbox, self.messages, self.attachments = [], [], [], []
         return events
 
     def flush(self) -> None:
@@ -210,6 +234,38 @@ class _Writes:
         batch.outbox.extend(self.outbox)
         self.events, self.outbox = [], []
 
+    def message_id_next(self) -> int:
+        """A new message's id from the table's sequence, drawn 25 at a time (the ones a
+        batch leaves unused are gaps nobody sees: numbers are what people read)."""
+        if not self.message_ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                    "FROM generate_series(1, %s) ORDER BY 1",
+                    [Message._meta.db_table, MESSAGE_IDS_DRAWN],
+                )
+                self.message_ids = [row[0] for row in cursor.fetchall()]
+            self.message_ids.reverse()
+        return self.message_ids.pop()
+
+
+MESSAGE_IDS_DRAWN = 25
+
+
+def _message_store(message: Message, files: list[IncomingFile]) -> None:
+    """Insert a new message and its attachments, or inside ``writes_batched`` on PostgreSQL
+    give it its id now and leave the rows to the batch's one write."""
+    batch = _batched.get()
+    if batch is None or connection.vendor != "postgresql":
+        message.save(force_insert=True)
+        if files:
+            attachments_store(message=message, files=files)
+        return
+    message.pk = batch.message_id_next()
+    batch.messages.append(message)
+    if files:
+        batch.attachments.extend(attachment_rows(message=message, files=files))
+
 
 _batched: ContextVar[_Writes | None] = ContextVar("ticket_writes_batched", default=None)
 
@@ -218,8 +274,10 @@ _batched: ContextVar[_Writes | None] = ContextVar("ticket_writes_batched", defau
 def writes_batched() -> Iterator[None]:
     """Within one transaction, messages received (``message_receive``) write their events
     and outbox rows together when the block ends: one INSERT each for a whole mail batch
-    instead of two per message. Nothing is written if the block raises (the caller's
-    transaction is rolled back anyway); each row keeps its order."""
+    instead of two per message; on PostgreSQL their message and attachment rows too (see
+    ``_Writes``: nothing in the block may read them back from the database). Nothing is
+    written if the block raises (the caller's transaction is rolled back anyway); each row
+    keeps its order."""
     if _batched.get() is not None:
         yield
         return
@@ -366,7 +424,7 @@ def _ticket_open(inbound: InboundMessage) -> Message:
     if inbound.assignee is not None and status.category == StatusCategory.NEW:
         status = status_default(StatusCategory.OPEN)
     ticket = Ticket(
-        number=ticket_number_next(),
+        number=_ticket_number_for_insert(),
         subject=subject,
         ticket_type=ticket_type,
         status=status,
@@ -504,7 +562,7 @@ def _message_append(
         # The new part of a message a channel split from quoted history; shown folded open.
         metadata["reply_html"] = html_sanitize(str(metadata["reply_html"]))
     from_agent = author.is_agent
-    message = Message.objects.create(
+    message = Message(
         ticket=ticket,
         author=author,
         kind=kind,
@@ -516,8 +574,7 @@ def _message_append(
         external_id=external_id[:250],
         metadata=metadata,
     )
-    if attachments:
-        attachments_store(message=message, files=attachments)
+    _message_store(message, attachments)
     if not counted_already:
         _message_count(
             ticket, from_agent=from_agent, kind=kind, counts_as_reply=counts_as_reply, at=at
@@ -1116,7 +1173,7 @@ def message_split(*, message: Message, actor: User) -> Ticket:
     )
     status = status_default(StatusCategory.OPEN)
     ticket = Ticket.objects.create(
-        number=ticket_number_next(),
+        number=_ticket_number_for_insert(),
         subject=(
             _("Split from #%(number)s: %(subject)s")
             % {"number": original.number, "subject": original.subject}

@@ -344,9 +344,10 @@ def test_agent_opens_a_ticket_for_a_known_customer_in_a_fixed_few_queries(
     client = api_as("alice")
     payload = {"subject": "Printer offline", "body": "Again.", "requester": "Dana@Example.com"}
     assert client.post(TICKETS, payload, format="json").status_code == 201  # warm: token use
-    # token, requester (any letter case), savepoint, number, ticket, message, the events,
-    # the outbox entries, release; the response reads nothing more.
-    with django_assert_num_queries(9):
+    # token, requester (any letter case), savepoint, number (SQLite's counter row; on
+    # PostgreSQL the ticket's INSERT takes it from the sequence), ticket, message, the
+    # events, the outbox entries, release; the response reads nothing more.
+    with django_assert_num_queries(9 if connection.vendor == "sqlite" else 8):
         response = client.post(TICKETS, payload, format="json")
     assert response.status_code == 201, response.content
     body = response.json()

@@ -86,10 +86,13 @@ def test_a_batch_takes_a_fixed_number_of_mail_queries(
     total_12, mail_12 = queries(12)
     # Stored ids and one insert; claim, lock, own mail, hourly counts, one update.
     assert mail_12 == mail_2 == 7
-    # What ten more new-ticket mails cost, all of it in the ticket services' write (3 a
-    # mail on SQLite and PostgreSQL today: no savepoint inside the batch's transaction, and
-    # the batch's events and outbox rows go in one INSERT each).
-    assert total_12 - total_2 <= 10 * 3
+    # What ten more new-ticket mails cost, all of it in the ticket services' write: on
+    # SQLite 3 a mail (number, ticket, message: no savepoint inside the batch's transaction,
+    # the batch's events and outbox rows in one INSERT each); on PostgreSQL 1 (the ticket's
+    # INSERT takes its number from the sequence, and the messages wait for the batch's
+    # one INSERT with ids drawn 25 at a time).
+    per_mail = 3 if connection.vendor == "sqlite" else 1
+    assert total_12 - total_2 <= 10 * per_mail
 
 
 def test_new_senders_in_a_batch_become_customers_once_in_their_organization(
