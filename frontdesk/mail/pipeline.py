@@ -57,7 +57,12 @@ from frontdesk.mail.tokens import address_base
 from frontdesk.tickets.attachments import IncomingFile, attachment_check
 from frontdesk.tickets.intake import InboundMessage
 from frontdesk.tickets.models import Channel, Message, MessageKind, Ticket
-from frontdesk.tickets.services import message_receive, ticket_update, writes_batched
+from frontdesk.tickets.services import (
+    message_receive,
+    ticket_update,
+    tickets_lock,
+    writes_batched,
+)
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +329,8 @@ class _Batch:
                 ).values_list("message_id", "ticket_message__ticket_id")
                 for message_id, ticket_id in rows:
                     batch.known.setdefault(message_id, ticket_id)
-            batch.tickets = Ticket.objects.in_bulk(set(batch.known.values()))
+            # Locked now, in one query: each reply's ticket write then reads it no more.
+            batch.tickets = tickets_lock(batch.known.values())
         batch.own_ids = set(
             OutboundMail.objects.filter(message_id__in=own).values_list("message_id", flat=True)
         )
@@ -368,10 +374,10 @@ def inbound_process_batch(inbound_ids: list[int]) -> int:
             _fault("claimed")
             parsed = [mail_parse(raw_read(row), message_id=row.message_id) for row in rows]
             _fault("parsed")
-            batch = _Batch.load(parsed)
             now = clock.now()
             # The tickets' events and outbox rows of the whole batch: one INSERT each.
             with writes_batched():
+                batch = _Batch.load(parsed)
                 for row, mail in zip(rows, parsed, strict=True):
                     row.processed_at = now
                     row.error = ""

@@ -193,6 +193,7 @@ class _Writes:
     messages: list[Message] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
+    locked: dict[int, Ticket] = field(default_factory=dict)  # see tickets_lock
 
     def event(
         self,
@@ -347,7 +348,13 @@ _KEPT_RELATIONS = ("status", "ticket_type", "priority", "requester", "organizati
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    """Re-read the ticket under a row lock so concurrent writers queue behind each other."""
+    """Re-read the ticket under a row lock so concurrent writers queue behind each other.
+
+    Inside ``writes_batched``, a ticket that ``tickets_lock`` handed out is locked and
+    current already (every service of the batch writes through that same instance)."""
+    batch = _batched.get()
+    if batch is not None and batch.locked.get(ticket.pk) is ticket:
+        return ticket
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     for name in _KEPT_RELATIONS:
         relation = Ticket._meta.get_field(name)
@@ -357,6 +364,21 @@ def _lock(ticket: Ticket) -> Ticket:
             relation.set_cached_value(locked, relation.get_cached_value(ticket))
     catalog().fill(locked)
     return locked
+
+
+def tickets_lock(ids: Iterable[int]) -> dict[int, Ticket]:
+    """These tickets read under a row lock (in id order) for the rest of the transaction.
+
+    Inside ``writes_batched`` the services take these instances as locked and current, and
+    skip their own re-read: a mail batch locks the tickets its replies point to with one
+    query instead of one a reply."""
+    tickets = Ticket.objects.select_for_update().order_by("pk").in_bulk(set(ids))
+    for ticket in tickets.values():
+        catalog().fill(ticket)
+    batch = _batched.get()
+    if batch is not None:
+        batch.locked.update(tickets)
+    return tickets
 
 
 # --- intake ---------------------------------------------------------------------------------

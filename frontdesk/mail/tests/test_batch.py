@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from frontdesk.mail import pipeline
 from frontdesk.mail.models import InboundMail, InboundSource, InboundState
 from frontdesk.mail.tests.conftest import mail_build
-from frontdesk.tickets.models import Message, Ticket
+from frontdesk.tickets.models import Message, Status, Ticket
 
 
 @pytest.fixture
@@ -146,3 +146,51 @@ def test_new_senders_in_a_batch_become_customers_once_in_their_organization(
         q for q in captured.captured_queries if 'FROM "customers_organizationdomain"' in q["sql"]
     ]
     assert len(domains) == 1
+
+
+def test_replies_in_a_batch_lock_their_tickets_once_and_update_each_in_turn(
+    people, deliver_batch, settings
+):
+    """Replies to tickets the batch already knows lock those tickets in one query when the
+    batch begins; two replies to the same ticket in one batch both count on it, its
+    version moves once per reply, and a reply to a solved ticket reopens it."""
+    from frontdesk.tickets.models import StatusCategory
+    from frontdesk.tickets.services import ticket_update
+
+    settings.MAIL_SENDER_RATE_PER_HOUR = 1000
+    firsts = deliver_batch(
+        [mail_build(subject=f"Issue {i}", message_id=f"<issue-{i}@acme.example>") for i in range(3)]
+    )
+    tickets = [m.ticket_message.ticket for m in firsts]
+    ticket_update(
+        ticket=tickets[2],
+        actor=people["alice"],
+        changes={"status": Status.objects.filter(category=StatusCategory.SOLVED).first()},
+    )
+    versions = {t.pk: Ticket.objects.get(pk=t.pk).version for t in tickets}
+    replies = [
+        mail_build(subject=f"Re: Issue {i}", headers={"In-Reply-To": f"<issue-{i}@acme.example>"})
+        for i in (0, 1, 0, 2)
+    ]
+
+    with CaptureQueriesContext(connection) as captured:
+        results = deliver_batch(replies)
+
+    assert [r.ticket_message.ticket_id for r in results] == [
+        tickets[0].pk,
+        tickets[1].pk,
+        tickets[0].pk,
+        tickets[2].pk,
+    ]
+    after = {t.pk: Ticket.objects.get(pk=t.pk) for t in tickets}
+    assert after[tickets[0].pk].message_count == 3
+    assert after[tickets[0].pk].version == versions[tickets[0].pk] + 2
+    assert after[tickets[1].pk].version == versions[tickets[1].pk] + 1
+    assert after[tickets[2].pk].status_category == StatusCategory.OPEN
+    locks = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "tickets_ticket"' in q["sql"] and "FOR UPDATE" in q["sql"]
+    ]
+    # SQLite has no row locks (one writer at a time): only PostgreSQL writes FOR UPDATE.
+    assert len(locks) == (1 if connection.vendor == "postgresql" else 0)
