@@ -332,10 +332,18 @@ def message_id_normal(value: str) -> str:
     return ids[0][:250] if ids else ""
 
 
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+
+
 def message_id_for(raw: bytes) -> str:
     """The mail's Message-ID, or one made from its bytes: the same mail gets the same id."""
+    head = raw[:262144]
+    # Only the header block: the parser would otherwise read every line of the body too.
+    blank = _BLANK_LINE.search(head)
+    if blank is not None:
+        head = head[: blank.end()]
     try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:262144])
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head)
         value = str(headers.get("Message-ID", "") or "")
     except Exception:  # noqa: BLE001
         value = ""
