@@ -10,8 +10,10 @@
    it is present) and one third replies to earlier ones (In-Reply-To), from 300 senders.
 2. Applies migrations if needed and creates one mailbox polling that account.
 3. Times ``mailbox_poll``: fetch (sizes, then bodies), store raw, parse, noise and loop
-   checks, threading, ticket write, and every job the outbox runs after it (search index,
-   acknowledgement mail built and handed to a dummy backend), all on this one process.
+   checks, threading and the ticket write with its outbox rows, all on this one process
+   (the issue's "parse + thread + store"). The jobs those outbox rows start (search index,
+   SLA, acknowledgement mail) belong to other workers and are not run; ``--with-jobs``
+   runs them inline too (acknowledgements handed to a dummy mail backend).
 
 4. With ``--peer``: appends the same mails to a second Dovecot account and runs
    django-helpdesk's ``get_email`` (``process_email``) on them through
