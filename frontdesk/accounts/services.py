@@ -32,6 +32,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=clock.now())
 
 
+@transaction.atomic
 def user_create(
     *,
     email: str,
@@ -44,30 +45,6 @@ def user_create(
     password: str | None = None,
 ) -> User:
     """Create a user; without a password the account can still sign in by email code."""
-    with transaction.atomic():
-        return _user_new(
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            role=role,
-            organization=organization,
-            is_org_manager=is_org_manager,
-            language=language,
-            password=password,
-        )
-
-
-def _user_new(
-    *,
-    email: str,
-    first_name: str,
-    last_name: str,
-    role: str,
-    organization: Organization | None,
-    is_org_manager: bool,
-    language: str,
-    password: str | None,
-) -> User:
     return User.objects.create_user(
         email=email,
         password=password,
@@ -112,15 +89,14 @@ def customer_new(*, email: str, name: str = "", organization: Organization | Non
     caller gives up its transaction.
     """
     first, _, last = name.strip().partition(" ")
-    return _user_new(
+    # The fields user_create leaves at their defaults for a customer (no password: the
+    # account signs in by email code).
+    return User.objects.create_user(
         email=email.strip().lower(),
         first_name=first,
         last_name=last,
         role=Role.CUSTOMER,
         organization=organization,
-        is_org_manager=False,
-        language="",
-        password=None,
     )
 
 
