@@ -309,6 +309,10 @@ class Phases:
         load = _Batch.__dict__["load"]
         self._undo.append((_Batch, "load", load))
         _Batch.load = classmethod(self._timed(load.__func__, "batch_lookups"))  # type: ignore[method-assign]
+        from frontdesk.tickets.services import _Writes
+
+        self._undo.append((_Writes, "write", _Writes.write))
+        _Writes.write = self._timed(_Writes.write, "batch writes (messages, events, outbox)")  # type: ignore[method-assign]
         from django.db import connection
 
         # A commit's wait (the WAL flush) shows in the wall column only.
