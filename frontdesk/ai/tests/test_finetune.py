@@ -115,3 +115,52 @@ def test_weekly_training_fine_tunes_and_a_restarted_worker_suggests_with_it(
     rows = list(TriageModel.objects.order_by("-created_at", "-pk"))
     assert [bool(r.blob) for r in rows] == [True, True, False]
     assert [r.report["team"]["method"] for r in rows] == ["svm", "svm", "finetune"]
+
+
+def test_layers_run_once_below_the_trained_ones_give_what_the_whole_encoder_gives(
+    semantic, monkeypatch
+):
+    """Training runs the frozen bottom layers once per text and the rest on every step:
+    it must see the same text representation the whole encoder gives at prediction."""
+    import torch
+
+    from frontdesk.ai.embeddings import mean_pool
+
+    monkeypatch.setattr(finetune, "FROZEN_LAYERS", 2)
+    _name, tokenizer, base, _precision = finetune.base_parts()
+    encoder, _head = finetune._trainable_copy(base, 2)
+    encoder.eval()
+    texts = ["my card was stolen", "how long does a bank transfer take from abroad", "hi"]
+    ids = tokenizer(texts, truncation=True, max_length=finetune.MAX_TOKENS)["input_ids"]
+    below = finetune._below_trainable(encoder, ids, bf16=False)
+    hidden, mask = below([2, 0, 1])
+    with torch.no_grad():
+        upper = finetune._upper(encoder, encoder.encoder.layer[2:], hidden, mask)
+        batch = tokenizer([texts[2], texts[0], texts[1]], padding=True, return_tensors="pt")
+        whole = encoder(**batch).last_hidden_state
+    assert torch.allclose(
+        mean_pool(upper, mask), mean_pool(whole, batch["attention_mask"]), atol=1e-4
+    )
+    # Only the layers above are trained (and stored).
+    assert not any(
+        k.startswith(("embeddings.", "encoder.layer.1.")) for k in finetune._stored_keys(encoder)
+    )
+    assert any(k.startswith("encoder.layer.2.") for k in finetune._stored_keys(encoder))
+
+
+def test_with_frozen_bottom_layers_the_model_is_smaller_and_survives_a_restart(
+    semantic, small_desk, monkeypatch
+):
+    texts, labels = _texts()
+    monkeypatch.setattr(finetune, "FROZEN_LAYERS", 2)
+    classifier = TextClassifier(use_embeddings=True, finetune=True)
+    classifier.fit(texts, labels, semantic.embed(texts))
+    queries = ["somebody stole my card yesterday", "where is the money I transferred"]
+    before = classifier.predict(queries, semantic.embed(queries))
+    assert [p.label for p in before] == ["card", "transfer"]
+    assert len(classifier.tuned.weights) < 16_000_000  # 4 of 6 layers (21 MB with all 6)
+
+    # Rebuilt from the installed base model (the frozen layers) plus the stored ones.
+    restored = pickle.loads(pickle.dumps(classifier))  # noqa: S301 - our own object
+    after = restored.predict(queries, semantic.embed(queries))
+    assert [round(p.confidence, 3) for p in after] == [round(p.confidence, 3) for p in before]
