@@ -88,16 +88,31 @@ def customer_new(*, email: str, name: str = "", organization: Organization | Non
     creating the same address at the same moment makes this raise IntegrityError, and the
     caller gives up its transaction.
     """
+    user = customer_build(email=email, name=name, organization=organization)
+    user.save(force_insert=True)
+    return user
+
+
+def customer_build(*, email: str, name: str = "", organization: Organization | None) -> User:
+    """``customer_new``'s user, not saved yet (``customers_write`` stores several in one
+    INSERT). No password: the account signs in by email code."""
     first, _, last = name.strip().partition(" ")
-    # The fields user_create leaves at their defaults for a customer (no password: the
-    # account signs in by email code).
-    return User.objects.create_user(
+    user = User(
         email=email.strip().lower(),
         first_name=first,
         last_name=last,
         role=Role.CUSTOMER,
         organization=organization,
     )
+    user.set_unusable_password()
+    return user
+
+
+def customers_write(users: list[User]) -> None:
+    """Store customers from ``customer_build`` in one INSERT (with the ids they were given,
+    if any)."""
+    if users:
+        User.objects.bulk_create(users)
 
 
 @transaction.atomic

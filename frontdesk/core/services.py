@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 
 from frontdesk.core import events
 from frontdesk.core.models import Counter, OutboxEntry
@@ -31,6 +32,29 @@ def counter_next(*, name: str) -> int:
         return int(row[0])
     Counter.objects.get_or_create(name=name, defaults={"value": 0})
     return counter_next(name=name)
+
+
+class IdPool:
+    """Ids for new rows of one table drawn from its PostgreSQL sequence ahead of their
+    INSERT, ``size`` at a time, so a batch can write rows that point to them first and the
+    rows themselves in one INSERT at the end. Unused ids are gaps nobody sees (ids are not
+    what people read). PostgreSQL only: SQLite has no sequence to draw from."""
+
+    def __init__(self, model: type[Model], size: int = 25) -> None:
+        self.table = model._meta.db_table
+        self.size = size
+        self._ids: list[int] = []
+
+    def next(self) -> int:
+        if not self._ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                    "FROM generate_series(1, %s) ORDER BY 1 DESC",
+                    [self.table, self.size],
+                )
+                self._ids = [row[0] for row in cursor.fetchall()]
+        return self._ids.pop()
 
 
 def outbox_add(*, topic: str, payload: dict[str, Any]) -> OutboxEntry:

@@ -26,19 +26,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, router, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import User
 from frontdesk.accounts.services import (
+    customer_build,
     customer_get_or_create,
     customer_new,
+    customers_write,
     organizations_by_domain,
 )
 from frontdesk.core import clock
 from frontdesk.core.files import content_file_store
+from frontdesk.core.services import IdPool
 from frontdesk.customers.models import Organization
 from frontdesk.mail.models import (
     BouncingAddress,
@@ -301,6 +304,9 @@ class _Batch:
     # user then, and becomes a customer without another lookup. Domains -> organization.
     looked_up: set[str] = field(default_factory=set)
     organizations: dict[str, Organization] = field(default_factory=dict)
+    # On PostgreSQL new senders get ids now and are written together when the batch ends.
+    user_ids: IdPool | None = None
+    new_users: list[User] = field(default_factory=list)
 
     @classmethod
     def load(cls, parsed: list[ParsedMail]) -> _Batch:
@@ -320,6 +326,8 @@ class _Batch:
             batch.looked_up = emails
             missing = emails - batch.users.keys()
             batch.organizations = organizations_by_domain(e.rpartition("@")[2] for e in missing)
+        if connection.vendor == "postgresql":
+            batch.user_ids = IdPool(User)
         thread_ids = {i for p in parsed for i in p.thread_ids}
         own = {p.message_id for p in parsed}
         if thread_ids:
@@ -388,6 +396,7 @@ def inbound_process_batch(inbound_ids: list[int]) -> int:
                         row.error = str(exc)
                     if row.ticket_message is not None:
                         batch.known[row.message_id] = row.ticket_message.ticket_id
+                customers_write(batch.new_users)
             _outcomes_save(rows, now)
             _fault("delivered")
             return len(rows)
@@ -635,9 +644,15 @@ def _sender_user(email: str, name: str, batch: _Batch | None = None) -> User:
                 # an error, and its mails are then imported one by one through the path
                 # below, which handles another worker's create of the same address).
                 domain = email.rpartition("@")[2]
-                user = customer_new(
-                    email=email, name=name, organization=batch.organizations.get(domain)
-                )
+                organization = batch.organizations.get(domain)
+                if batch.user_ids is None:
+                    user = customer_new(email=email, name=name, organization=organization)
+                else:
+                    user = customer_build(email=email, name=name, organization=organization)
+                    user.pk = batch.user_ids.next()
+                    # Its INSERT is pending in this transaction: rows may point to it.
+                    user._state.db = router.db_for_write(User)
+                    batch.new_users.append(user)
             else:
                 user = _sender_user(email, name)
             batch.users[email] = user
@@ -671,6 +686,11 @@ def _ccs_keep(ticket: Ticket, parsed: ParsedMail, author: User, batch: _Batch | 
     ]
     if not wanted:
         return
+    if batch is not None and batch.new_users:
+        # The ticket's CCs are read through the users table: the batch's new senders must
+        # be in it first (one of them may be on this ticket already).
+        customers_write(batch.new_users)
+        batch.new_users = []
     current = list(ticket.cc.all())
     known = {u.pk for u in current}
     added = [u for u in wanted if u.pk not in known][: max(MAX_CC_USERS - len(current), 0)]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.core import clock
-from frontdesk.core.services import counter_next, outbox_add, outbox_add_many
+from frontdesk.core.services import IdPool, counter_next, outbox_add, outbox_add_many
 from frontdesk.tickets import customfields
 from frontdesk.tickets.attachments import (
     IncomingFile,
@@ -192,7 +192,7 @@ class _Writes:
     outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    message_ids: list[int] = field(default_factory=list)
+    message_ids: IdPool = field(default_factory=lambda: IdPool(Message))
     locked: dict[int, Ticket] = field(default_factory=dict)  # see tickets_lock
 
     def event(
@@ -235,23 +235,6 @@ class _Writes:
         batch.outbox.extend(self.outbox)
         self.events, self.outbox = [], []
 
-    def message_id_next(self) -> int:
-        """A new message's id from the table's sequence, drawn 25 at a time (the ones a
-        batch leaves unused are gaps nobody sees: numbers are what people read)."""
-        if not self.message_ids:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                    "FROM generate_series(1, %s) ORDER BY 1",
-                    [Message._meta.db_table, MESSAGE_IDS_DRAWN],
-                )
-                self.message_ids = [row[0] for row in cursor.fetchall()]
-            self.message_ids.reverse()
-        return self.message_ids.pop()
-
-
-MESSAGE_IDS_DRAWN = 25
-
 
 def _message_store(message: Message, files: list[IncomingFile]) -> None:
     """Insert a new message and its attachments, or inside ``writes_batched`` on PostgreSQL
@@ -262,7 +245,7 @@ def _message_store(message: Message, files: list[IncomingFile]) -> None:
         if files:
             attachments_store(message=message, files=files)
         return
-    message.pk = batch.message_id_next()
+    message.pk = batch.message_ids.next()
     batch.messages.append(message)
     if files:
         batch.attachments.extend(attachment_rows(message=message, files=files))
