@@ -86,26 +86,17 @@ class TicketConflict(Exception):  # noqa: N818 - reads as the situation it names
 TICKET_NUMBER_SEQUENCE = "tickets_ticket_number_seq"
 
 
-def ticket_number_next() -> int:
-    """The number for a new ticket: unique, increasing, not gapless.
+def _ticket_number_for_insert() -> int | RawSQL:
+    """What a new ticket's INSERT writes as its number: unique, increasing, not gapless.
 
-    On PostgreSQL a sequence: it holds no lock, so tickets opened at the same time do not
-    wait for each other's commit (a counter row's lock lasts until commit). A rolled-back
-    ticket leaves a gap. SQLite admits one writer at a time anyway: the counter row.
+    On PostgreSQL the sequence's next value inside the INSERT itself (returned with the id,
+    see ``TicketNumberField``): a sequence holds no lock, so tickets opened at the same time
+    do not wait for each other's commit; a rolled-back ticket leaves a gap. SQLite admits
+    one writer at a time anyway: the counter row.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [TICKET_NUMBER_SEQUENCE])
-            return int(cursor.fetchone()[0])
-    return counter_next(name="ticket_number")
-
-
-def _ticket_number_for_insert() -> int | RawSQL:
-    """What a new ticket's INSERT writes as its number: on PostgreSQL the sequence's next
-    value inside the INSERT itself (returned with the id, see ``TicketNumberField``)."""
-    if connection.vendor == "postgresql":
         return RawSQL("nextval(%s)", (TICKET_NUMBER_SEQUENCE,))
-    return ticket_number_next()
+    return counter_next(name="ticket_number")
 
 
 def status_default(category: StatusCategory | str) -> Status:
@@ -192,7 +183,7 @@ class _Writes:
     outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    message_ids: IdPool = field(default_factory=lambda: IdPool(Message))
+    message_ids: IdPool | None = None  # a batch's, drawn once it defers a message
     locked: dict[int, Ticket] = field(default_factory=dict)  # see tickets_lock
 
     def event(
@@ -245,6 +236,8 @@ def _message_store(message: Message, files: list[IncomingFile]) -> None:
         if files:
             attachments_store(message=message, files=files)
         return
+    if batch.message_ids is None:
+        batch.message_ids = IdPool(Message)
     message.pk = batch.message_ids.next()
     batch.messages.append(message)
     if files:
