@@ -12,9 +12,18 @@ from rest_framework.request import Request
 from frontdesk.accounts.models import ApiToken, User
 from frontdesk.accounts.services import token_digest
 from frontdesk.core import clock
+from frontdesk.core.prepared import PreparedQuery
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Every API request makes this lookup: compiled once per process (the digest is unique).
+_token_by_digest = PreparedQuery(
+    lambda digest: ApiToken.objects.select_related("user").filter(
+        digest=digest, revoked_at__isnull=True
+    ),
+    "digest-stand-in",
+)
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -30,13 +39,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
-        try:
-            # The digest is unique: a plain get (no ORDER BY for the ORM to build).
-            token = ApiToken.objects.select_related("user").get(
-                digest=token_digest(key), revoked_at__isnull=True
-            )
-        except ApiToken.DoesNotExist:
-            token = None
+        token = _token_by_digest.first(token_digest(key))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = clock.now()

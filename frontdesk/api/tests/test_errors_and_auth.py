@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from frontdesk.accounts.models import ApiToken
 from frontdesk.accounts.services import api_token_create, api_token_revoke
@@ -145,6 +147,29 @@ def test_token_is_stored_hashed(api_as, people):
     assert client.get("/api/v1/me/").status_code == 401
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}x")
     assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_token_of_a_deactivated_person_is_refused_and_use_is_recorded(api_as, people):
+    token, key = api_token_create(user=people["alice"], name="ci")
+    client = api_as(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    with time_machine.travel("2026-12-07 09:00:00+00:00", tick=False):
+        assert client.get("/api/v1/me/").json()["email"] == "alice@example.com"
+    token.refresh_from_db()
+    assert token.last_used_at == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with time_machine.travel("2026-12-07 09:00:30+00:00", tick=False):
+        assert client.get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()  # within the minute: not written again
+    assert token.last_used_at == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with time_machine.travel("2026-12-07 09:02:00+00:00", tick=False):
+        assert client.get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == datetime(2026, 12, 7, 9, 2, tzinfo=UTC)
+    people["alice"].is_active = False
+    people["alice"].save(update_fields=["is_active"])
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
 
 
 def test_session_login_works_too_with_csrf(people, dana_ticket):
