@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
@@ -295,6 +296,7 @@ def main() -> int:
                 port, api, fx, args, clients=8)
     finally:
         stop_server(proc)
+    result.update(floor_rates(env, fx, args, log_path))
     result["workers"] = args.workers
     result["load_avg_at_end"] = round(os.getloadavg()[0], 2)
     out = json.dumps(result, indent=2, sort_keys=True)
@@ -345,8 +347,6 @@ def api_create(client: Client, api: dict[str, str], fx: dict[str, object],
 def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
                           args: argparse.Namespace, *, clients: int) -> float:
     """The same creates from several clients at once: what a busy integration sees."""
-    import threading
-
     customers: list[str] = fx["customers"]  # type: ignore[assignment]
     headers = {**api, "Content-Type": "application/json"}
     per_client = max(1, args.creates // clients)
@@ -374,6 +374,74 @@ def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
     per_s = per_client * clients / elapsed
     log(f"api_ticket_create ({clients} clients): {per_s:.1f}/s over {per_client * clients}")
     return round(per_s, 1)
+
+
+def floor_rates(env: dict[str, str], fx: dict[str, object], args: argparse.Namespace,
+                log_path: Path) -> dict[str, float]:
+    """What the stack itself allows per request here: bare routes served the same way
+    (uvicorn, workers, middleware, token authentication; bench/floor_urls.py), timed as the
+    creates are. The API create can be no faster than ``floor_api_insert_per_s``."""
+    from django.db import connection
+    from floor_urls import TABLE  # type: ignore[import-not-found]
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} "  # noqa: S608
+                       "(id bigserial PRIMARY KEY, subject text NOT NULL, body text NOT NULL)")
+    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "floor_settings",
+                 "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)])}
+    port = free_port()
+    proc = start_server(port, args.workers, floor_env, log_path)
+    headers = {"Authorization": f"Token {fx['token']}", "Accept": "application/json",
+               "Content-Type": "application/json"}
+    result: dict[str, float] = {}
+    try:
+        client = Client(port)
+        wait_ready(client, proc)
+
+        def call(own: Client, method: str, path: str, i: int) -> None:
+            body = json.dumps({"subject": f"Floor {i}", "body": f"Printer offline, {i}."})
+            status, _h, data = own.request(method, path, headers=headers,
+                                           body=body.encode() if method == "POST" else None)
+            if status not in (200, 201):
+                raise RuntimeError(f"{method} {path}: HTTP {status} {data[:200]!r}")
+
+        for name, method, path, clients in (
+            ("floor_django_noop_per_s", "GET", "/bench-floor/noop/", 1),
+            ("floor_api_noop_per_s", "POST", "/bench-floor/api-noop/", 1),
+            ("floor_api_insert_per_s", "POST", "/bench-floor/api-insert/", 1),
+            ("floor_api_insert_concurrent8_per_s", "POST", "/bench-floor/api-insert/", 8),
+        ):
+            for i in range(args.warmup):
+                call(client, method, path, i)
+            per_client = max(1, args.creates // clients)
+
+            errors: list[str] = []
+
+            def work(own: Client, method: str = method, path: str = path,
+                     per_client: int = per_client, errors: list[str] = errors) -> None:
+                try:
+                    for i in range(per_client):
+                        call(own, method, path, i)
+                except (RuntimeError, OSError) as exc:
+                    errors.append(str(exc))
+
+            own = [client] if clients == 1 else [Client(port) for _ in range(clients)]
+            threads = [threading.Thread(target=work, args=(c,)) for c in own]
+            t0 = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if errors:
+                raise RuntimeError(f"{name}: {errors[:3]}")
+            result[name] = round(per_client * clients / (time.perf_counter() - t0), 1)
+            log(f"{name}: {result[name]}/s")
+    finally:
+        stop_server(proc)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")  # noqa: S608
+        connection.close()
+    return result
 
 
 if __name__ == "__main__":

@@ -169,6 +169,18 @@ def render(run: dict[str, Any]) -> str:
     if r.get("api_ticket_create_concurrent8_per_s") is not None:
         lines.append("- API ticket create with 8 clients at once: "
                      f"{fmt(r.get('api_ticket_create_concurrent8_per_s'))} /s")
+    if r.get("floor_api_insert_per_s") is not None:
+        lines.append(
+            "- What the stack itself allows here (bare routes served the same way: uvicorn, "
+            "the same workers, middleware and token authentication; `bench/floor_urls.py`): "
+            f"a plain Django view {fmt(r.get('floor_django_noop_per_s'))} /s; a "
+            "token-authenticated DRF POST that parses JSON and writes nothing "
+            f"{fmt(r.get('floor_api_noop_per_s'))} /s; the same with one durable INSERT "
+            f"{fmt(r.get('floor_api_insert_per_s'))} /s "
+            f"({fmt(r.get('floor_api_insert_concurrent8_per_s'))} /s with 8 clients). An API "
+            "create, which also validates the payload, writes the ticket, its message, events "
+            "and outbox rows and answers with the whole ticket, can be no faster than the "
+            "one-INSERT figure.")
     for key, label in EXTRA:
         lines.append(f"- {label}: p50 {fmt(r.get(f'{key}_p50_ms'))} ms, "
                      f"p95 {fmt(r.get(f'{key}_p95_ms'))} ms")
