@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from frontdesk.accounts.models import User
+from frontdesk.core.prepared import PreparedQuery
 from frontdesk.tickets.models import (
     Attachment,
     CustomField,
@@ -31,6 +32,10 @@ def team_ids_of(user: User) -> list[int]:
     return cached
 
 
+def _agent_visibility_q(team_ids: list[int], user_id: int) -> Q:
+    return Q(team_id__in=team_ids) | Q(assignee_id=user_id) | Q(team__isnull=True)
+
+
 def ticket_visibility_q(user: User) -> Q | None:
     """The filter that limits tickets to what ``user`` may see (None: everything)."""
     if not user.is_authenticated or not user.is_active:
@@ -38,7 +43,7 @@ def ticket_visibility_q(user: User) -> Q | None:
     if user.is_agent:
         if user.sees_all_tickets:
             return None
-        return Q(team_id__in=team_ids_of(user)) | Q(assignee_id=user.pk) | Q(team__isnull=True)
+        return _agent_visibility_q(team_ids_of(user), user.pk)
     visible = Q(requester_id=user.pk) | Q(
         pk__in=Ticket.cc.through.objects.filter(user_id=user.pk).values("ticket_id")
     )
@@ -58,19 +63,60 @@ def ticket_can_see(user: User, ticket: Ticket) -> bool:
     return visibility is None or Ticket.objects.filter(visibility, pk=ticket.pk).exists()
 
 
+_TICKET_PAGE_RELATED = (
+    "requester",
+    "requester__organization",
+    "assignee",
+    "team",
+    "status",
+    "priority",
+    "ticket_type",
+    "organization",
+    "merged_into",
+)
+# Ticket numbers are bigint: a larger one names no ticket (and would overflow the parameter).
+_NUMBER_MAX = 2**63 - 1
+_ticket_by_number = PreparedQuery(
+    lambda number: Ticket.objects.select_related(*_TICKET_PAGE_RELATED).filter(number=number),
+    -1,
+)
+# Per number of teams: the agent's visibility filter has one parameter per team.
+_agent_tickets_by_number: dict[int, PreparedQuery[Ticket]] = {}
+
+
+def _agent_ticket_query(team_count: int) -> PreparedQuery[Ticket]:
+    query = _agent_tickets_by_number.get(team_count)
+    if query is None:
+        query = PreparedQuery(
+            lambda number, user_id, *team_ids: Ticket.objects.select_related(
+                *_TICKET_PAGE_RELATED
+            ).filter(_agent_visibility_q(list(team_ids), user_id), number=number),
+            -1,
+            -2,
+            *range(-3, -3 - team_count, -1),
+        )
+        _agent_tickets_by_number[team_count] = query
+    return query
+
+
 def ticket_get_for(user: User, number: int) -> Ticket:
-    """The ticket with this number if ``user`` may see it; 404 otherwise (no existence leak)."""
-    queryset = Ticket.objects.select_related(
-        "requester",
-        "requester__organization",
-        "assignee",
-        "team",
-        "status",
-        "priority",
-        "ticket_type",
-        "organization",
-        "merged_into",
-    )
+    """The ticket with this number if ``user`` may see it; 404 otherwise (no existence leak).
+
+    Staff pages ask this on every request: for staff the query is compiled once per process
+    (``PreparedQuery``) with the same visibility filter as ``ticket_visibility_q``.
+    """
+    if not 0 < number <= _NUMBER_MAX:
+        raise Http404("No such ticket")
+    if user.is_authenticated and user.is_active and user.is_agent:
+        if user.sees_all_tickets:
+            found_one = _ticket_by_number.first(number)
+        else:
+            team_ids = team_ids_of(user)
+            found_one = _agent_ticket_query(len(team_ids)).first(number, user.pk, *team_ids)
+        if found_one is None:
+            raise Http404("No such ticket")
+        return found_one
+    queryset = Ticket.objects.select_related(*_TICKET_PAGE_RELATED)
     visibility = ticket_visibility_q(user)
     if visibility is not None:
         queryset = queryset.filter(visibility)
