@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 
 M = TypeVar("M", bound=Model)
 
@@ -58,6 +58,18 @@ class PreparedQuery(Generic[M]):
 
     def _compile(self, alias: str) -> _Compiled:
         queryset = self._build(*self._stand_ins).using(alias)
+        # What first() does not replay: refuse it rather than drop it silently.
+        if (
+            queryset.query.annotation_select
+            or queryset.query.extra_select
+            or queryset._prefetch_related_lookups
+            or queryset._known_related_objects
+            or queryset._iterable_class is not ModelIterable
+        ):
+            raise ValueError(
+                "PreparedQuery takes plain model querysets (no annotations, "
+                "extra, prefetch_related or values())"
+            )
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         positions = []
@@ -90,7 +102,13 @@ class PreparedQuery(Generic[M]):
                 compiled = self._compiled.get(alias) or self._compile(alias)
                 self._compiled[alias] = compiled
         params = list(compiled.params)
-        for position, value in zip(compiled.positions, values, strict=True):
+        for position, value, stand_in in zip(
+            compiled.positions, values, self._stand_ins, strict=True
+        ):
+            # The ORM would have prepared the value for its field (True -> 1 for an integer
+            # column); bound raw, only a value of the stand-in's own type is safe.
+            if type(value) is not type(stand_in):
+                raise TypeError(f"{value!r} is not a {type(stand_in).__name__}")
             params[position] = value
         with connections[alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)

@@ -37,10 +37,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """``{"watch": <ticket number>}``: hints about that ticket, if the agent may see it."""
-        if not isinstance(content, dict) or not isinstance(content.get("watch"), int):
+        watch = content.get("watch") if isinstance(content, dict) else None
+        if not isinstance(watch, int) or isinstance(watch, bool):
             await self.send_json({"event": "error", "error": 'expected {"watch": number}'})
             return
-        ticket_id = await self._visible_ticket_id(content["watch"])
+        ticket_id = await self._visible_ticket_id(watch)
         if self.watching:
             await self.channel_layer.group_discard(self.watching, self.channel_name)
             self.watching = None

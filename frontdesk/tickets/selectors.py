@@ -105,7 +105,7 @@ def ticket_get_for(user: User, number: int) -> Ticket:
     Staff pages ask this on every request: for staff the query is compiled once per process
     (``PreparedQuery``) with the same visibility filter as ``ticket_visibility_q``.
     """
-    if not 0 < number <= _NUMBER_MAX:
+    if type(number) is not int or not 0 < number <= _NUMBER_MAX:
         raise Http404("No such ticket")
     if user.is_authenticated and user.is_active and user.is_agent:
         if user.sees_all_tickets:

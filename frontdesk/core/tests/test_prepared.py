@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from frontdesk.accounts.models import ApiToken, User
@@ -56,3 +57,27 @@ def test_a_lookup_that_rewrites_its_value_is_refused(people):
     prepared = PreparedQuery(lambda email: User.objects.filter(email__contains=email), "x")
     with pytest.raises(ValueError, match="appears 0 times"):
         prepared.first("dana")
+
+
+def test_a_value_of_another_type_is_refused(people):
+    # The ORM would turn True into 1 for an integer column; bound raw it would not be.
+    prepared = PreparedQuery(lambda pk: User.objects.filter(pk=pk), -1)
+    assert prepared.first(people["dana"].pk).email == "dana@example.com"
+    with pytest.raises(TypeError):
+        prepared.first(True)
+    with pytest.raises(TypeError):
+        prepared.first(str(people["dana"].pk))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda pk: User.objects.filter(pk=pk).annotate(n=Count("api_tokens")),
+        lambda pk: User.objects.filter(pk=pk).prefetch_related("api_tokens"),
+        lambda pk: User.objects.filter(pk=pk).values("email"),
+    ],
+    ids=["annotate", "prefetch_related", "values"],
+)
+def test_what_it_would_not_replay_is_refused(people, build):
+    with pytest.raises(ValueError, match="plain model querysets"):
+        PreparedQuery(build, -1).first(people["dana"].pk)

@@ -143,7 +143,11 @@ def test_a_malformed_message_gets_an_error_not_a_crash(people):
         assert (await socket.receive())["event"] == "error"
         await socket.send(["not", "an", "object"])
         assert (await socket.receive())["event"] == "error"
+        await socket.send({"watch": True})  # JSON true is not a ticket number
+        assert (await socket.receive())["event"] == "error"
         await socket.send({"watch": 999999})
+        assert await socket.receive() == {"event": "watching", "ticket": None}
+        await socket.send({"watch": 10**30})  # beyond bigint: no such ticket, no crash
         assert await socket.receive() == {"event": "watching", "ticket": None}
         await socket.close()
 
