@@ -251,7 +251,11 @@ def render(run: dict[str, Any]) -> str:
         "",
         "The benchmark runs its own PostgreSQL (data in `/tmp/frontdesk-bench-pg`, port "
         "54339; `FRONTDESK_BENCH_PG_DIR`, `FRONTDESK_BENCH_PG_PORT`), not the test server of "
-        "`scripts/pg.sh`, which runs with fsync off. Raw numbers: `bench/results.json`.",
+        "`scripts/pg.sh`, which runs with fsync off. Raw numbers: `bench/results.json`. "
+        "A remeasure on an earlier seed (`--skip-seed`) first runs `VACUUM (ANALYZE)` on "
+        "both helpdesks' databases, the state a seed ends in: earlier runs' creates and "
+        "updates would otherwise leave stale visibility maps behind and slow the counts "
+        "a little more with every run.",
         "",
     ]
     if run.get("notes"):
