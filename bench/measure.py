@@ -347,34 +347,21 @@ def api_create(client: Client, api: dict[str, str], fx: dict[str, object],
     return round(per_s, 1)
 
 
-def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
-                          args: argparse.Namespace, *, clients: int) -> float:
-    """The same creates from several clients at once: what a busy integration sees."""
-    customers: list[str] = fx["customers"]  # type: ignore[assignment]
-    headers = {**api, "Content-Type": "application/json"}
-    per_client = max(1, args.creates // clients)
+def clients_rate(owns: list[Client], per_client: int,
+                 request: Callable[[Client, int, int], None]) -> float:
+    """Requests per second with ``len(owns)`` clients at once, each on its own connection
+    (warmed up by the caller), ``per_client`` requests each: ``request(client, n, i)`` for
+    client n's i-th. Any failure voids the figure."""
     errors: list[str] = []
-
-    def post(own: Client, n: int, i: int) -> None:
-        payload = {"subject": f"Concurrent bench ticket {n}-{i}", "body": "Printer offline.",
-                   "requester": customers[(n * per_client + i) % len(customers)]}
-        status, _h, body = own.request("POST", "/api/v1/tickets/",
-                                       body=json.dumps(payload).encode(), headers=headers)
-        if status != 201:
-            errors.append(f"HTTP {status} {body[:200]!r}")
-
-    owns = [Client(port) for _ in range(clients)]
-    for n, own in enumerate(owns):  # each connection warmed up, whichever worker it reaches
-        post(own, n, -1)
 
     def work(n: int) -> None:
         try:
             for i in range(per_client):
-                post(owns[n], n, i)
+                request(owns[n], n, i)
         except Exception as exc:  # noqa: BLE001 - any failure voids the figure
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(len(owns))]
     t0 = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -382,10 +369,31 @@ def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
         thread.join()
     elapsed = time.perf_counter() - t0
     if errors:
-        raise RuntimeError(f"concurrent creates failed: {errors[:3]}")
-    per_s = per_client * clients / elapsed
+        raise RuntimeError(f"{len(errors)} client(s) failed: {errors[:3]}")
+    return round(per_client * len(owns) / elapsed, 1)
+
+
+def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
+                          args: argparse.Namespace, *, clients: int) -> float:
+    """The same creates from several clients at once: what a busy integration sees."""
+    customers: list[str] = fx["customers"]  # type: ignore[assignment]
+    headers = {**api, "Content-Type": "application/json"}
+    per_client = max(1, args.creates // clients)
+
+    def post(own: Client, n: int, i: int) -> None:
+        payload = {"subject": f"Concurrent bench ticket {n}-{i}", "body": "Printer offline.",
+                   "requester": customers[(n * per_client + i) % len(customers)]}
+        status, _h, body = own.request("POST", "/api/v1/tickets/",
+                                       body=json.dumps(payload).encode(), headers=headers)
+        if status != 201:
+            raise RuntimeError(f"HTTP {status} {body[:200]!r}")
+
+    owns = [Client(port) for _ in range(clients)]
+    for n, own in enumerate(owns):  # each connection warmed up, whichever worker it reaches
+        post(own, n, -1)
+    per_s = clients_rate(owns, per_client, post)
     log(f"api_ticket_create ({clients} clients): {per_s:.1f}/s over {per_client * clients}")
-    return round(per_s, 1)
+    return per_s
 
 
 def floor_rates(env: dict[str, str], fx: dict[str, object], args: argparse.Namespace,
@@ -425,31 +433,13 @@ def floor_rates(env: dict[str, str], fx: dict[str, object], args: argparse.Names
         ):
             for i in range(args.warmup):
                 call(client, method, path, i)
-            per_client = max(1, args.creates // clients)
-
-            errors: list[str] = []
-
-            def work(own: Client, method: str = method, path: str = path,
-                     per_client: int = per_client, errors: list[str] = errors) -> None:
-                try:
-                    for i in range(per_client):
-                        call(own, method, path, i)
-                except Exception as exc:  # noqa: BLE001 - any failure voids the figure
-                    errors.append(repr(exc))
-
-            own = [client] if clients == 1 else [Client(port) for _ in range(clients)]
-            for extra in own[1:]:  # each connection warmed up, whichever worker it reaches
+            owns = [client] if clients == 1 else [Client(port) for _ in range(clients)]
+            for extra in owns[1:]:  # each connection warmed up, whichever worker it reaches
                 for i in range(2):
                     call(extra, method, path, i)
-            threads = [threading.Thread(target=work, args=(c,)) for c in own]
-            t0 = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            if errors:
-                raise RuntimeError(f"{name}: {errors[:3]}")
-            result[name] = round(per_client * clients / (time.perf_counter() - t0), 1)
+            result[name] = clients_rate(
+                owns, max(1, args.creates // clients),
+                lambda own, _n, i, method=method, path=path: call(own, method, path, i))
             log(f"{name}: {result[name]}/s")
     finally:
         stop_server(proc)
