@@ -292,8 +292,7 @@ def main() -> int:
         else:
             record("api_ticket_list", timed("api_ticket_list", page_api(client, api), args))
             result["api_ticket_create_per_s"] = api_create(client, api, fx, args)
-            result["api_ticket_create_concurrent8_per_s"] = api_create_concurrent(
-                port, api, fx, args, clients=8)
+            result.update(api_create_concurrent(port, proc.pid, api, fx, args, clients=8))
     finally:
         stop_server(proc)
     try:
@@ -373,9 +372,63 @@ def clients_rate(owns: list[Client], per_client: int,
     return round(per_client * len(owns) / elapsed, 1)
 
 
-def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
-                          args: argparse.Namespace, *, clients: int) -> float:
-    """The same creates from several clients at once: what a busy integration sees."""
+def cpu_seconds(server_pid: int) -> dict[str, float] | None:
+    """CPU time (user + system, seconds) used so far by the web server's process tree, by
+    PostgreSQL's processes on this machine and by this process (the benchmark clients), read
+    from /proc. None where there is no /proc."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    name: dict[int, str] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        pid, close = int(entry.name), stat.rindex(")")
+        fields = stat[close + 2:].split()  # after "pid (comm) ": state, ppid, ...
+        name[pid] = stat[stat.index("(") + 1:close]
+        parent[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    def serves(pid: int) -> bool:
+        while pid > 1:
+            if pid == server_pid:
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    own = os.times()
+    return {"web": sum(t for pid, t in used.items() if serves(pid)),
+            "db": sum(t for pid, t in used.items() if name[pid] == "postgres"),
+            "client": own.user + own.system}
+
+
+def clients_rate_cpu(owns: list[Client], per_client: int,
+                     request: Callable[[Client, int, int], None], server_pid: int
+                     ) -> tuple[float, dict[str, float] | None]:
+    """``clients_rate``, and the CPU time each request cost (ms) in the web server, in
+    PostgreSQL and in the clients: with every core busy, cores x 1000 / their sum is the most
+    requests per second this machine can serve."""
+    before = cpu_seconds(server_pid)
+    rate = clients_rate(owns, per_client, request)
+    after = cpu_seconds(server_pid)
+    if before is None or after is None:
+        return rate, None
+    count = per_client * len(owns)
+    return rate, {k: round(1000 * (after[k] - before[k]) / count, 2) for k in before}
+
+
+def api_create_concurrent(port: int, server_pid: int, api: dict[str, str],
+                          fx: dict[str, object], args: argparse.Namespace, *, clients: int
+                          ) -> dict[str, float]:
+    """The same creates from several clients at once (what a busy integration sees), and
+    where each create's CPU time goes."""
     customers: list[str] = fx["customers"]  # type: ignore[assignment]
     headers = {**api, "Content-Type": "application/json"}
     per_client = max(1, args.creates // clients)
@@ -391,9 +444,13 @@ def api_create_concurrent(port: int, api: dict[str, str], fx: dict[str, object],
     owns = [Client(port) for _ in range(clients)]
     for n, own in enumerate(owns):  # each connection warmed up, whichever worker it reaches
         post(own, n, -1)
-    per_s = clients_rate(owns, per_client, post)
-    log(f"api_ticket_create ({clients} clients): {per_s:.1f}/s over {per_client * clients}")
-    return per_s
+    per_s, cpu = clients_rate_cpu(owns, per_client, post, server_pid)
+    log(f"api_ticket_create ({clients} clients): {per_s:.1f}/s over {per_client * clients}"
+        f", CPU ms per create: {cpu}")
+    result = {f"api_ticket_create_concurrent{clients}_per_s": per_s}
+    for part, ms in (cpu or {}).items():
+        result[f"api_ticket_create_cpu_{part}_ms"] = ms
+    return result
 
 
 def floor_rates(env: dict[str, str], fx: dict[str, object], args: argparse.Namespace,
@@ -437,10 +494,13 @@ def floor_rates(env: dict[str, str], fx: dict[str, object], args: argparse.Names
             for extra in owns[1:]:  # each connection warmed up, whichever worker it reaches
                 for i in range(2):
                     call(extra, method, path, i)
-            result[name] = clients_rate(
+            result[name], cpu = clients_rate_cpu(
                 owns, max(1, args.creates // clients),
-                lambda own, _n, i, method=method, path=path: call(own, method, path, i))
-            log(f"{name}: {result[name]}/s")
+                lambda own, _n, i, method=method, path=path: call(own, method, path, i),
+                proc.pid)
+            log(f"{name}: {result[name]}/s, CPU ms per request: {cpu}")
+            if cpu and clients > 1:
+                result[name.replace("_per_s", "_cpu_ms")] = round(sum(cpu.values()), 2)
     finally:
         stop_server(proc)
         with connection.cursor() as cursor:

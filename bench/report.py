@@ -169,6 +169,19 @@ def render(run: dict[str, Any]) -> str:
     if r.get("api_ticket_create_concurrent8_per_s") is not None:
         lines.append("- API ticket create with 8 clients at once: "
                      f"{fmt(r.get('api_ticket_create_concurrent8_per_s'))} /s")
+    cpu = [r.get(f"api_ticket_create_cpu_{part}_ms") for part in ("web", "db", "client")]
+    if None not in cpu:
+        total = sum(cpu)  # type: ignore[arg-type]
+        cores = m.get("cpus") or 0
+        ceiling = f"; so {cores} busy cores allow at most {cores * 1000 / total:.0f} creates/s" \
+            if cores and total else ""
+        floor_cpu = r.get("floor_api_insert_concurrent8_cpu_ms")
+        lines.append(
+            "- CPU time per create during the 8-client run (from /proc): web server "
+            f"{fmt(cpu[0])} ms, PostgreSQL {fmt(cpu[1])} ms, benchmark clients {fmt(cpu[2])} ms,"
+            f" {total:.1f} ms in all{ceiling}"
+            + (f" (the one-INSERT route below: {fmt(floor_cpu)} ms a request)."
+               if floor_cpu is not None else "."))
     if r.get("floor_api_insert_per_s") is not None:
         lines.append(
             "- What the stack itself allows here (bare routes served the same way: uvicorn, "
