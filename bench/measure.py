@@ -29,6 +29,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from procstat import proc_stat  # bench/ is the script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -376,25 +378,10 @@ def cpu_seconds(server_pid: int) -> dict[str, float] | None:
     """CPU time (user + system, seconds) used so far by the web server's process tree, by
     PostgreSQL's processes on this machine and by this process (the benchmark clients), read
     from /proc. None where there is no /proc."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
+    if proc_stat("self") is None:
         return None
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    used: dict[int, float] = {}
-    name: dict[int, str] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        pid, close = int(entry.name), stat.rindex(")")
-        fields = stat[close + 2:].split()  # after "pid (comm) ": state, ppid, ...
-        name[pid] = stat[stat.index("(") + 1:close]
-        parent[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    stats = {int(e.name): proc_stat(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()}
+    parent = {pid: st.parent for pid, st in stats.items() if st is not None}
 
     def serves(pid: int) -> bool:
         while pid > 1:
@@ -404,8 +391,8 @@ def cpu_seconds(server_pid: int) -> dict[str, float] | None:
         return False
 
     own = os.times()
-    return {"web": sum(t for pid, t in used.items() if serves(pid)),
-            "db": sum(t for pid, t in used.items() if name[pid] == "postgres"),
+    return {"web": sum(st.cpu_seconds for pid, st in stats.items() if st and serves(pid)),
+            "db": sum(st.cpu_seconds for st in stats.values() if st and st.name == "postgres"),
             "client": own.user + own.system}
 
 

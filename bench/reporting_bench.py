@@ -37,6 +37,8 @@ import sys
 import time
 from pathlib import Path
 
+from procstat import proc_stat  # bench/ is the script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -121,13 +123,8 @@ def surveys_seed(share: float) -> int:
 
 def backend_cpu_ms() -> float | None:
     """CPU time used so far by this connection's PostgreSQL backend (local server only)."""
-    pid = fetch("SELECT pg_backend_pid()")[0][0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) * 1000 / ticks  # utime + stime
+    stat = proc_stat(fetch("SELECT pg_backend_pid()")[0][0])
+    return None if stat is None else stat.cpu_seconds * 1000
 
 
 def cpu_timed(fn, samples: int) -> float | None:  # type: ignore[no-untyped-def]
